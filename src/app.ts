@@ -1,0 +1,66 @@
+import fs from 'node:fs';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { DestinationStream } from 'pino';
+import { SessionService } from './auth/sessions.js';
+import { commServePlugin } from './commserve/plugin.js';
+import type { Config } from './config.js';
+import type { AppContext } from './context.js';
+import { loggerOptions } from './http/logging.js';
+import type { Store } from './store/db.js';
+
+export interface BuildOptions {
+  config: Config;
+  store: Store;
+  clock?: () => Date;
+  /** Where logs go (tests capture them); stdout by default. */
+  logStream?: DestinationStream;
+}
+
+export const COMMSERVE_PREFIXES = ['/commandcenter/api', '/webconsole/api'] as const;
+
+/** Builds the whole HTTP app without listening: `main` listens, tests inject. */
+export async function buildApp(opts: BuildOptions): Promise<{ app: FastifyInstance; ctx: AppContext }> {
+  const { config, store } = opts;
+  const clock = opts.clock ?? (() => new Date());
+  const ctx: AppContext = { config, store, clock, sessions: new SessionService(store, clock) };
+  const https =
+    config.tlsCert && config.tlsKey
+      ? { https: { cert: fs.readFileSync(config.tlsCert), key: fs.readFileSync(config.tlsKey) } }
+      : {};
+  const logger = loggerOptions(config.logLevel);
+  const app = Fastify({
+    ...https,
+    ...(opts.logStream ? { loggerInstance: (await import('pino')).pino(logger, opts.logStream) } : { logger }),
+    bodyLimit: config.bodyLimitBytes,
+    trustProxy: config.trustProxy,
+    // The product's routes are case-insensitive and cvpysdk sends some URLs
+    // with doubled slashes (".../api//CommCell/...").
+    routerOptions: {
+      caseSensitive: false,
+      ignoreDuplicateSlashes: true,
+      ignoreTrailingSlash: true,
+      maxParamLength: 200,
+    },
+    requestIdHeader: false,
+    return503OnClosing: true,
+  }) as unknown as FastifyInstance;
+
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (_req, reply) => {
+    try {
+      await store.db.selectFrom('audit_head').select('seq').where('id', '=', 1).executeTakeFirstOrThrow();
+      return { status: 'ready' };
+    } catch {
+      return reply.code(503).send({ status: 'not ready' });
+    }
+  });
+
+  for (const prefix of COMMSERVE_PREFIXES) {
+    await app.register(async (scope) => commServePlugin(scope, ctx), { prefix });
+  }
+
+  app.setNotFoundHandler((req, reply) => {
+    reply.code(404).send({ errorCode: 404, errorMessage: `No route ${req.method} ${req.url.split('?')[0]}` });
+  });
+  return { app, ctx };
+}

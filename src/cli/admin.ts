@@ -1,0 +1,54 @@
+import { appendAudit } from '../audit/log.js';
+import { splitLoginName } from '../commserve/login/login.js';
+import { hashSecret } from '../crypto/passwords.js';
+import { randomHex } from '../crypto/secrets.js';
+import { PASSWORD_RULE, passwordAcceptable } from '../domain/password-policy.js';
+import type { Store } from '../store/db.js';
+import { companyByDomain, nameKey, userByName } from '../store/directory.js';
+import { COMMCELL_ID } from '../store/schema.js';
+import { clearThrottle } from '../store/throttle.js';
+
+export class CliError extends Error {}
+
+/**
+ * Sets a user's password from the command line (the way back in when every
+ * administrator is locked out): revokes the user's sessions, lifts a lock,
+ * and audits, all in one transaction. Returns the password if generated.
+ */
+export async function resetPassword(store: Store, login: string, given: string | null): Promise<string | null> {
+  const { domain, user } = splitLoginName(login);
+  const company = domain ? await companyByDomain(store.db, domain) : { id: COMMCELL_ID };
+  if (!company) throw new CliError(`no company with domain name ${domain}`);
+  const u = await userByName(store.db, company.id, user);
+  if (!u) throw new CliError(`no user ${login}`);
+  const password = given ?? randomHex(12);
+  if (!passwordAcceptable(password)) throw new CliError(`the password must be ${PASSWORD_RULE}`);
+  const hash = await hashSecret(password);
+  const now = new Date();
+  await store.db.transaction().execute(async (tx) => {
+    await tx
+      .updateTable('users')
+      .set({ password_hash: hash, password_changed_at: now.toISOString(), enabled: 1 })
+      .where('id', '=', u.id)
+      .execute();
+    await tx
+      .updateTable('sessions')
+      .set({ revoked_at: now.toISOString() })
+      .where('user_id', '=', u.id)
+      .where('revoked_at', 'is', null)
+      .execute();
+    await clearThrottle(tx, `acct:${nameKey(login)}`);
+    await appendAudit(tx, {
+      actor: { userId: null, name: 'bulwark admin reset-password', companyId: null },
+      companyId: company.id,
+      operation: 'admin.reset-password',
+      targetType: 'user',
+      targetId: u.id,
+      targetName: u.user_name,
+      outcome: 'success',
+      reason: 'password reset from the command line; sessions revoked, lock lifted',
+      at: now,
+    });
+  });
+  return given === null ? password : null;
+}

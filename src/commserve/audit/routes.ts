@@ -1,0 +1,73 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { type Static, Type } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import { queryAudit } from '../../audit/log.js';
+import type { AppContext } from '../../context.js';
+import { may } from '../../domain/permissions.js';
+import { sendCs } from '../codec.js';
+import { CsError } from '../errors.js';
+import { principalOf } from '../plugin.js';
+
+const Time = Type.String({ maxLength: 40 });
+
+export const AuditTrailQuery = Type.Object({
+  fromTime: Type.Optional(Time),
+  toTime: Type.Optional(Time),
+  userId: Type.Optional(Type.Integer({ minimum: 0 })),
+  userName: Type.Optional(Type.String({ maxLength: 300 })),
+  companyId: Type.Optional(Type.Integer({ minimum: 0 })),
+  operation: Type.Optional(Type.String({ maxLength: 100 })),
+  outcome: Type.Optional(Type.Union([Type.Literal('success'), Type.Literal('failure')])),
+  offset: Type.Optional(Type.Integer({ minimum: 0, default: 0 })),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
+});
+export type AuditTrailQuery = Static<typeof AuditTrailQuery>;
+
+/** Epoch seconds (as the product sends them) or an ISO-8601 time, to our ISO form. */
+export function parseTime(raw: string | undefined, field: string): string | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  const ms = /^\d{1,12}$/.test(raw) ? Number(raw) * 1000 : Date.parse(raw);
+  if (!Number.isFinite(ms)) throw new CsError('BAD_REQUEST', `${field} must be epoch seconds or an ISO-8601 time`);
+  return new Date(ms).toISOString();
+}
+
+export function registerAuditRoutes(app: FastifyInstance, ctx: AppContext): void {
+  const r = app.withTypeProvider<TypeBoxTypeProvider>();
+  r.get('/AuditTrail', { schema: { querystring: AuditTrailQuery } }, async (req, reply) => {
+    const p = principalOf(req);
+    const q = req.query;
+    // A tenant administrator sees its own company's trail and nothing else.
+    const companyId = p.commcellAdmin ? q.companyId : p.companyId;
+    if (!may(p, { kind: 'audit.view', companyId: companyId ?? null })) throw new CsError('INSUFFICIENT_PRIVILEGES');
+    if (!p.commcellAdmin && q.companyId !== undefined && q.companyId !== p.companyId) {
+      return sendCs(req, reply, 'App_AuditTrailResp', { auditTrail: [], totalRecords: 0 });
+    }
+    const { rows, total } = await queryAudit(ctx.store.db, {
+      from: parseTime(q.fromTime, 'fromTime'),
+      to: parseTime(q.toTime, 'toTime'),
+      userId: q.userId,
+      userName: q.userName,
+      companyId,
+      operation: q.operation,
+      outcome: q.outcome,
+      offset: q.offset ?? 0,
+      limit: q.limit ?? 100,
+    });
+    return sendCs(req, reply, 'App_AuditTrailResp', {
+      auditTrail: rows.map((a) => ({
+        id: Number(a.seq),
+        time: a.at,
+        user: { userName: a.actor_name, userId: a.actor_user_id ?? 0 },
+        companyId: a.company_id ?? 0,
+        operation: a.operation,
+        target: { type: a.target_type, id: a.target_id, name: a.target_name },
+        outcome: a.outcome,
+        reason: a.reason,
+        details: JSON.parse(a.details),
+        sourceAddress: a.source_addr,
+        hash: a.hash,
+      })),
+      totalRecords: total,
+    });
+  });
+}

@@ -1,0 +1,217 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { type Static, Type } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import { appendAudit } from '../../audit/log.js';
+import type { AppContext } from '../../context.js';
+import { newGuid } from '../../crypto/secrets.js';
+import { canSeeCompany, may } from '../../domain/permissions.js';
+import {
+  addMember,
+  companyById,
+  countUsersByCompany,
+  createGroup,
+  createUser,
+  isUniqueViolation,
+  listCompanies,
+  nameKey,
+} from '../../store/directory.js';
+import type { Company } from '../../store/schema.js';
+import { actorOf, pathId } from '../actor.js';
+import { sendCs } from '../codec.js';
+import { CsError } from '../errors.js';
+import { principalOf } from '../plugin.js';
+
+const DOMAIN_NAME = '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$';
+
+export const CreateOrganizationBody = Type.Object({
+  organizationInfo: Type.Object({
+    organization: Type.Object({
+      connectName: Type.String({ minLength: 1, maxLength: 128 }),
+      description: Type.Optional(Type.String({ maxLength: 1024 })),
+      emailDomainNames: Type.Optional(Type.Array(Type.String({ maxLength: 253 }), { maxItems: 100 })),
+      shortName: Type.Object({ domainName: Type.String({ pattern: DOMAIN_NAME }) }),
+    }),
+    organizationProperties: Type.Optional(
+      Type.Object({
+        primaryContacts: Type.Optional(
+          Type.Array(
+            Type.Object({
+              fullName: Type.Optional(Type.String({ maxLength: 256 })),
+              email: Type.String({ pattern: '^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$', maxLength: 320 }),
+            }),
+            { maxItems: 20 },
+          ),
+        ),
+      }),
+    ),
+  }),
+});
+export type CreateOrganizationBody = Static<typeof CreateOrganizationBody>;
+
+const parseList = (json: string): unknown[] => {
+  try {
+    const v = JSON.parse(json);
+    return Array.isArray(v) ? v : [];
+  } catch {
+    return [];
+  }
+};
+
+function providerOf(c: Company) {
+  return {
+    connectName: c.name,
+    shortName: { id: c.id, domainName: c.domain_name },
+    providerGUID: c.guid,
+    associatedEntitiesCount: 0,
+    status: c.disable_login === 1 ? 'Deactivated' : 'Active',
+  };
+}
+
+export function registerOrganizationRoutes(app: FastifyInstance, ctx: AppContext): void {
+  const r = app.withTypeProvider<TypeBoxTypeProvider>();
+  const { db } = ctx.store;
+
+  r.get('/Organization', async (req, reply) => {
+    const p = principalOf(req);
+    const companies = p.commcellAdmin ? await listCompanies(db) : await listCompanies(db, p.companyId);
+    return sendCs(req, reply, 'App_GetOrganizationsResp', { providers: companies.map(providerOf) });
+  });
+
+  r.post(
+    '/Organization',
+    {
+      schema: { body: CreateOrganizationBody },
+      config: {
+        // cvpysdk reads response.errorCode (an object here, not a list), then errorMessage.
+        errorReply: (code, message) => [
+          'App_CreateOrganizationResp',
+          { response: { errorCode: code, errorMessage: message }, errorCode: code, errorMessage: message },
+        ],
+      },
+    },
+    async (req, reply) => {
+      const p = principalOf(req);
+      if (!may(p, { kind: 'company.create' })) throw new CsError('INSUFFICIENT_PRIVILEGES');
+      const { organization, organizationProperties } = req.body.organizationInfo;
+      const now = ctx.clock();
+      const at = now.toISOString();
+      const contacts = organizationProperties?.primaryContacts ?? [];
+      try {
+        const created = await db.transaction().execute(async (tx) => {
+          const company = await tx
+            .insertInto('companies')
+            .values({
+              guid: newGuid(),
+              name: organization.connectName.trim(),
+              domain_name: organization.shortName.domainName,
+              domain_key: nameKey(organization.shortName.domainName),
+              description: organization.description ?? '',
+              email_domains: JSON.stringify(organization.emailDomainNames ?? []),
+              primary_contacts: '[]',
+              created_at: at,
+            })
+            .returning(['id', 'domain_name', 'guid'])
+            .executeTakeFirstOrThrow();
+          const adminGroup = await createGroup(tx, company.id, 'Tenant Admin', 'tenant-admin', at);
+          await createGroup(tx, company.id, 'Tenant Users', 'tenant-users', at);
+          // Primary contacts become the company's first administrators; they
+          // have no password until one is set for them.
+          const stored: Array<{ fullName: string; email: string; user: { userName: string; userId: number } }> = [];
+          for (const c of contacts) {
+            const local = c.email.split('@')[0] as string;
+            const taken = stored.some((s) => nameKey(s.user.userName) === nameKey(local));
+            const userName = taken ? c.email : local;
+            const u = await createUser(tx, {
+              companyId: company.id,
+              userName,
+              fullName: c.fullName ?? '',
+              email: c.email,
+              passwordHash: null,
+              now: at,
+            });
+            await addMember(tx, adminGroup, u.id);
+            stored.push({ fullName: c.fullName ?? '', email: c.email, user: { userName, userId: u.id } });
+          }
+          await tx
+            .updateTable('companies')
+            .set({ primary_contacts: JSON.stringify(stored) })
+            .where('id', '=', company.id)
+            .execute();
+          await appendAudit(tx, {
+            actor: actorOf(p),
+            companyId: company.id,
+            operation: 'company.create',
+            targetType: 'company',
+            targetId: company.id,
+            targetName: company.domain_name,
+            outcome: 'success',
+            details: { connectName: organization.connectName, primaryContacts: stored.length },
+            sourceAddr: req.ip,
+            at: now,
+          });
+          return company;
+        });
+        return sendCs(req, reply, 'App_CreateOrganizationResp', {
+          response: {
+            errorCode: 0,
+            entity: { providerId: created.id, providerDomainName: created.domain_name, providerGUID: created.guid },
+          },
+        });
+      } catch (e) {
+        if (isUniqueViolation(e)) throw new CsError('ALREADY_EXISTS', 'a company with that domain name already exists');
+        throw e;
+      }
+    },
+  );
+
+  r.get('/Organization/:id', async (req, reply) => {
+    const p = principalOf(req);
+    const id = pathId(req);
+    if (id === null || !canSeeCompany(p, id)) throw new CsError('NOT_FOUND');
+    const c = await companyById(db, id);
+    if (!c) throw new CsError('NOT_FOUND');
+    const users = (await countUsersByCompany(db)).get(c.id) ?? 0;
+    return sendCs(req, reply, 'App_GetOrganizationResp', {
+      organizationInfo: {
+        organization: {
+          connectName: c.name,
+          description: c.description,
+          emailDomainNames: parseList(c.email_domains),
+          shortName: { id: c.id, domainName: c.domain_name },
+          providerGUID: c.guid,
+          deactivateOptions: {
+            disableBackup: c.disable_backup === 1,
+            disableRestore: c.disable_restore === 1,
+            disableLogin: c.disable_login === 1,
+          },
+        },
+        organizationProperties: {
+          advancedPrivacySettings: {
+            authType: c.passkey_hash ? 2 : 1,
+            passkeySettings: { enableAuthorizeForRestore: c.authorize_for_restore === 1 },
+          },
+          allowUsersToEnablePasskey: c.allow_users_to_enable_passkey === 1,
+          enableAuthCodeGen: c.enable_auth_code_gen === 1,
+          operatorRole: { roleName: 'Tenant Operator' },
+          orgCreationDateTime: Math.floor(Date.parse(c.created_at) / 1000),
+          totalMachineCount: 0,
+          userCount: users,
+          serverCount: 0,
+          clientGroupForceClientSideDownload: false,
+          enableAutoDiscovery: false,
+          primaryContacts: parseList(c.primary_contacts),
+          defaultPlans: [],
+          globalFiltersInfo: { globalFiltersInfoList: [] },
+        },
+        planDetails: [],
+      },
+    });
+  });
+
+  r.get('/Organization/:id/TwoFactorAuth', async (req, reply) => {
+    const p = principalOf(req);
+    const id = pathId(req);
+    if (id === null || !canSeeCompany(p, id) || !(await companyById(db, id))) throw new CsError('NOT_FOUND');
+    return sendCs(req, reply, 'App_TwoFactorAuthResp', { twoFactorAuthenticationInfo: { mode: 0 } });
+  });
+}

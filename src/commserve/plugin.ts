@@ -1,0 +1,83 @@
+import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
+import type { AppContext } from '../context.js';
+import type { Principal } from '../domain/principal.js';
+import { registerAuditRoutes } from './audit/routes.js';
+import { registerBaseRoutes } from './base/routes.js';
+import { registerCommServeParsers, sendCs } from './codec.js';
+import { CS_ERRORS, CsError } from './errors.js';
+import { registerLoginRoutes } from './login/routes.js';
+import { registerOrganizationRoutes } from './organization/routes.js';
+import { registerUserRoutes } from './user/routes.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal: Principal | null;
+  }
+}
+
+/** The authenticated caller; routes not marked public never run without one. */
+export function principalOf(req: FastifyRequest): Principal {
+  if (!req.principal) throw new CsError('NOT_AUTHENTICATED');
+  return req.principal;
+}
+
+function toCsError(err: FastifyError): CsError {
+  if (err instanceof CsError) return err;
+  if (err.validation) {
+    const first = err.validation[0];
+    const where = `${err.validationContext ?? 'body'}${first?.instancePath ?? ''}`;
+    return new CsError('BAD_REQUEST', `${where} ${first?.message ?? 'is not valid'}`);
+  }
+  switch (err.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new CsError('BODY_TOO_LARGE');
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new CsError('UNSUPPORTED_MEDIA_TYPE');
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+    case 'FST_ERR_CTP_EMPTY_TYPE':
+    case 'FST_ERR_CTP_INVALID_TYPE':
+      return new CsError('BAD_REQUEST', 'the Content-Length or Content-Type header is not valid');
+  }
+  if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
+    return new CsError('BAD_REQUEST');
+  }
+  return new CsError('INTERNAL');
+}
+
+/** The CommServe dialect, mounted once per prefix (/commandcenter/api, /webconsole/api). */
+export async function commServePlugin(app: FastifyInstance, ctx: AppContext): Promise<void> {
+  registerCommServeParsers(app);
+  app.decorateRequest('principal', null);
+
+  app.addHook('onRequest', async (req) => {
+    if (req.routeOptions.config.public) return;
+    const principal = await ctx.sessions.resolve(req.headers.authtoken as string | undefined);
+    if (!principal) throw new CsError('NOT_AUTHENTICATED');
+    req.principal = principal;
+  });
+
+  app.setErrorHandler((err: FastifyError, req, reply) => {
+    const e = toCsError(err);
+    let message = e.message;
+    if (e.http >= 500) {
+      req.log.error({ err }, 'request failed');
+      message = `${CS_ERRORS.INTERNAL.message}; request id ${req.id}`;
+    } else {
+      req.log.info({ errorCode: e.code, reason: e.message }, 'request refused');
+    }
+    const [root, body] = req.routeOptions.config.errorReply?.(e.code, message, e.extra ?? {}) ?? [
+      'App_GenericResp',
+      { errorCode: e.code, errorMessage: message, ...e.extra },
+    ];
+    if (e.kind === 'ADDRESS_THROTTLED' && typeof e.extra?.retryAfter === 'number') {
+      reply.header('retry-after', String(e.extra.retryAfter));
+    }
+    return sendCs(req, reply, root, body, e.http);
+  });
+
+  registerBaseRoutes(app);
+  registerLoginRoutes(app, ctx);
+  registerOrganizationRoutes(app, ctx);
+  registerUserRoutes(app, ctx);
+  registerAuditRoutes(app, ctx);
+}

@@ -1,0 +1,309 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { type Static, Type } from '@sinclair/typebox';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { appendAudit } from '../../audit/log.js';
+import type { AppContext } from '../../context.js';
+import { hashSecret, verifySecret } from '../../crypto/passwords.js';
+import { passwordAcceptable } from '../../domain/password-policy.js';
+import { canSeeCompany, may } from '../../domain/permissions.js';
+import { loginName, type Principal } from '../../domain/principal.js';
+import {
+  addMember,
+  companyByDomain,
+  createUser,
+  groupByName,
+  groupsOfUser,
+  isUniqueViolation,
+  listUsers,
+  userById,
+} from '../../store/directory.js';
+import type { User } from '../../store/schema.js';
+import { actorOf, pathId } from '../actor.js';
+import { readSecret, sendCs } from '../codec.js';
+import { CsError } from '../errors.js';
+import { splitLoginName } from '../login/login.js';
+import { principalOf } from '../plugin.js';
+
+const Name = Type.String({ minLength: 1, maxLength: 256 });
+const Flag = Type.Union([Type.Boolean(), Type.Integer({ minimum: 0, maximum: 1 })]);
+
+export const CreateUsersBody = Type.Object({
+  users: Type.Array(
+    Type.Object({
+      userEntity: Type.Object({ userName: Name }),
+      email: Type.Optional(Type.String({ maxLength: 320 })),
+      fullName: Type.Optional(Type.Union([Type.String({ maxLength: 256 }), Type.Null()])),
+      password: Type.Optional(Type.String({ maxLength: 8192 })),
+      systemGeneratePassword: Type.Optional(Flag),
+      associatedUserGroups: Type.Optional(
+        Type.Array(Type.Object({ userGroupName: Type.Optional(Name) }), { maxItems: 100 }),
+      ),
+    }),
+    { minItems: 1, maxItems: 100 },
+  ),
+});
+export type CreateUsersBody = Static<typeof CreateUsersBody>;
+
+export const UpdateUserBody = Type.Object({
+  users: Type.Array(
+    Type.Object({
+      userEntity: Type.Optional(Type.Object({ userName: Type.Optional(Name) })),
+      password: Type.Optional(Type.String({ maxLength: 8192 })),
+      validationParameters: Type.Optional(
+        Type.Object({
+          password: Type.Optional(Type.String({ maxLength: 8192 })),
+          passwordOperationType: Type.Optional(Type.Integer()),
+        }),
+      ),
+      email: Type.Optional(Type.String({ maxLength: 320 })),
+      fullName: Type.Optional(Type.String({ maxLength: 256 })),
+      enableUser: Type.Optional(Flag),
+    }),
+    { minItems: 1, maxItems: 1 },
+  ),
+});
+export type UpdateUserBody = Static<typeof UpdateUserBody>;
+
+/** Each item of a user POST answers with errorCode and errorString; cvpysdk indexes both. */
+const itemErrorReply = (code: number, message: string): [string, Record<string, unknown>] => [
+  'App_UserResp',
+  { response: [{ errorCode: code, errorString: message }], errorCode: code, errorMessage: message },
+];
+
+function userView(u: User & { domain_name: string }, groups: Array<{ id: number; name: string }>) {
+  return {
+    userEntity: { userName: loginName(u.company_id, u.domain_name, u.user_name), userId: u.id, userGUID: u.guid },
+    email: u.email,
+    fullName: u.full_name,
+    enableUser: u.enabled === 1,
+    companyId: u.company_id,
+    companyName: u.domain_name,
+    associatedUserGroups: groups.map((g) => ({ userGroupName: g.name, userGroupId: g.id })),
+    securityAssociations: { associations: [] },
+  };
+}
+
+function visibleUsersCompany(p: Principal): number | undefined | null {
+  if (p.commcellAdmin) return undefined; // everyone
+  if (p.tenantAdmin) return p.companyId;
+  return null; // only themselves
+}
+
+export function registerUserRoutes(app: FastifyInstance, ctx: AppContext): void {
+  const r = app.withTypeProvider<TypeBoxTypeProvider>();
+  const { db } = ctx.store;
+
+  async function visibleUsers(p: Principal) {
+    const scope = visibleUsersCompany(p);
+    const all = await listUsers(db, scope ?? (scope === null ? p.companyId : undefined));
+    return scope === null ? all.filter((u) => u.id === p.userId) : all;
+  }
+
+  r.get('/User', async (req, reply) => {
+    const users = await visibleUsers(principalOf(req));
+    return sendCs(req, reply, 'App_GetUsersResp', {
+      users: users.map((u) => ({
+        userEntity: { userName: loginName(u.company_id, u.domain_name, u.user_name), userId: u.id, userGUID: u.guid },
+        email: u.email,
+        fullName: u.full_name,
+        enableUser: u.enabled === 1,
+        companyName: u.domain_name,
+      })),
+    });
+  });
+
+  // Newer cvpysdk lists users here (users[].name, users[].id).
+  r.get('/v4/user', async (req, reply) => {
+    const users = await visibleUsers(principalOf(req));
+    return sendCs(req, reply, 'App_GetUsersResp', {
+      users: users.map((u) => ({
+        id: u.id,
+        name: loginName(u.company_id, u.domain_name, u.user_name),
+        fullName: u.full_name,
+        email: u.email,
+        GUID: u.guid,
+        company: { id: u.company_id, name: u.domain_name },
+      })),
+    });
+  });
+
+  r.post('/User', { schema: { body: CreateUsersBody }, config: { errorReply: itemErrorReply } }, async (req, reply) => {
+    const p = principalOf(req);
+    const results = [];
+    for (const [i, item] of req.body.users.entries()) {
+      try {
+        results.push({ errorCode: 0, errorString: '', entity: await createOne(req, p, item, i) });
+      } catch (e) {
+        if (!(e instanceof CsError) || e.http !== 200) throw e;
+        results.push({ errorCode: e.code, errorString: e.message });
+      }
+    }
+    const failed = results.find((x) => x.errorCode !== 0);
+    return sendCs(req, reply, 'App_UserResp', {
+      response: results,
+      errorCode: failed?.errorCode ?? 0,
+      errorMessage: failed?.errorString ?? '',
+    });
+  });
+
+  async function createOne(req: FastifyRequest, p: Principal, item: CreateUsersBody['users'][number], index: number) {
+    const { domain, user: userName } = splitLoginName(item.userEntity.userName);
+    if (userName === '' || /[\\/:*?"<>|]/.test(userName)) {
+      throw new CsError('INVALID_VALUE', `users[${index}].userEntity.userName is not a valid user name`);
+    }
+    let companyId = p.commcellAdmin ? 0 : p.companyId;
+    if (domain !== null) {
+      const c = await companyByDomain(db, domain);
+      if (!c || !canSeeCompany(p, c.id)) throw new CsError('NOT_FOUND', `no company with domain name ${domain}`);
+      companyId = c.id;
+    }
+    if (!may(p, { kind: 'user.manage', companyId })) throw new CsError('INSUFFICIENT_PRIVILEGES');
+    const generate = item.systemGeneratePassword === true || item.systemGeneratePassword === 1;
+    const password = readSecret(req, item.password, `users[${index}].password`);
+    if (!generate && !passwordAcceptable(password)) throw new CsError('PASSWORD_POLICY');
+    const hash = generate && password === '' ? null : await hashSecret(password);
+    const groupNames = (item.associatedUserGroups ?? []).map((g) => g.userGroupName).filter((n): n is string => !!n);
+    const now = ctx.clock();
+    try {
+      return await db.transaction().execute(async (tx) => {
+        const groupIds = [];
+        for (const name of groupNames) {
+          const g = await groupByName(tx, companyId, splitLoginName(name).user);
+          if (!g) throw new CsError('NOT_FOUND', `no user group named ${name} in this company`);
+          groupIds.push(g.id);
+        }
+        const u = await createUser(tx, {
+          companyId,
+          userName,
+          fullName: item.fullName ?? '',
+          email: item.email ?? '',
+          passwordHash: hash,
+          now: now.toISOString(),
+        });
+        for (const g of groupIds) await addMember(tx, g, u.id);
+        await appendAudit(tx, {
+          actor: actorOf(p),
+          companyId,
+          operation: 'user.create',
+          targetType: 'user',
+          targetId: u.id,
+          targetName: userName,
+          outcome: 'success',
+          details: { email: item.email ?? '', groups: groupNames, passwordSet: hash !== null },
+          sourceAddr: req.ip,
+          at: now,
+        });
+        return { userName: item.userEntity.userName, userId: u.id, userGUID: u.guid };
+      });
+    } catch (e) {
+      if (isUniqueViolation(e)) throw new CsError('ALREADY_EXISTS', `a user named ${userName} already exists`);
+      throw e;
+    }
+  }
+
+  async function visibleUser(p: Principal, id: number | null) {
+    if (id === null) throw new CsError('NOT_FOUND');
+    const u = await userById(db, id);
+    if (
+      !u ||
+      !canSeeCompany(p, u.company_id) ||
+      !may(p, { kind: 'user.view', companyId: u.company_id, userId: u.id })
+    ) {
+      throw new CsError('NOT_FOUND');
+    }
+    const company = await db
+      .selectFrom('companies')
+      .select('domain_name')
+      .where('id', '=', u.company_id)
+      .executeTakeFirstOrThrow();
+    return { ...u, domain_name: company.domain_name };
+  }
+
+  r.get('/User/:id', async (req, reply) => {
+    const p = principalOf(req);
+    const u = await visibleUser(p, pathId(req));
+    return sendCs(req, reply, 'App_GetUserPropertiesResp', { users: [userView(u, await groupsOfUser(db, u.id))] });
+  });
+
+  r.post(
+    '/User/:id',
+    { schema: { body: UpdateUserBody }, config: { errorReply: itemErrorReply } },
+    async (req, reply) => {
+      const p = principalOf(req);
+      const target = await visibleUser(p, pathId(req));
+      const self = target.id === p.userId;
+      if (!self && !may(p, { kind: 'user.manage', companyId: target.company_id, userId: target.id })) {
+        throw new CsError('INSUFFICIENT_PRIVILEGES');
+      }
+      const item = req.body.users[0] as UpdateUserBody['users'][number];
+      const changes: Record<string, unknown> = {};
+      const set: Partial<{
+        email: string;
+        full_name: string;
+        enabled: number;
+        password_hash: string;
+        password_changed_at: string;
+      }> = {};
+      if (item.email !== undefined) set.email = changes.email = item.email;
+      if (item.fullName !== undefined) set.full_name = changes.fullName = item.fullName;
+      if (item.enableUser !== undefined) {
+        if (self) throw new CsError('INVALID_VALUE', 'you cannot enable or disable your own account');
+        set.enabled = item.enableUser === true || item.enableUser === 1 ? 1 : 0;
+        changes.enableUser = set.enabled === 1;
+      }
+      const now = ctx.clock();
+      let passwordChanged = false;
+      if (item.password !== undefined) {
+        const next = readSecret(req, item.password, 'password');
+        // A token alone must not be enough to take over an account: the
+        // caller proves who they are with their own current password.
+        const mine = readSecret(req, item.validationParameters?.password, 'validationParameters.password');
+        const me = await userById(db, p.userId);
+        if (!me?.password_hash || mine === '' || !(await verifySecret(me.password_hash, mine))) {
+          await db.transaction().execute((tx) =>
+            appendAudit(tx, {
+              actor: actorOf(p),
+              companyId: target.company_id,
+              operation: 'user.password.change',
+              targetType: 'user',
+              targetId: target.id,
+              targetName: target.user_name,
+              outcome: 'failure',
+              reason: 'validation password incorrect',
+              sourceAddr: req.ip,
+              at: now,
+            }),
+          );
+          throw new CsError('OLD_PASSWORD_WRONG');
+        }
+        if (!passwordAcceptable(next)) throw new CsError('PASSWORD_POLICY');
+        set.password_hash = await hashSecret(next);
+        set.password_changed_at = now.toISOString();
+        passwordChanged = true;
+      }
+      const revoke = passwordChanged || set.enabled === 0;
+      await db.transaction().execute(async (tx) => {
+        if (Object.keys(set).length > 0) await tx.updateTable('users').set(set).where('id', '=', target.id).execute();
+        if (revoke) await ctx.sessions.revokeUser(tx, target.id);
+        await appendAudit(tx, {
+          actor: actorOf(p),
+          companyId: target.company_id,
+          operation: passwordChanged ? 'user.password.change' : 'user.update',
+          targetType: 'user',
+          targetId: target.id,
+          targetName: target.user_name,
+          outcome: 'success',
+          details: { ...changes, passwordChanged, sessionsRevoked: revoke },
+          sourceAddr: req.ip,
+          at: now,
+        });
+      });
+      if (revoke) ctx.sessions.forgetUser(target.id);
+      return sendCs(req, reply, 'App_UserResp', {
+        response: [{ errorCode: 0, errorString: '' }],
+        errorCode: 0,
+        errorMessage: '',
+      });
+    },
+  );
+}

@@ -1,0 +1,12 @@
+import type { SessionService } from './auth/sessions.js';
+import type { Config } from './config.js';
+import type { Store } from './store/db.js';
+
+/** What every route family needs, handed to each when the app is built. */
+export interface AppContext {
+  config: Config;
+  store: Store;
+  /** Injected so tests can move time (lock expiry, token idle expiry). */
+  clock: () => Date;
+  sessions: SessionService;
+}

@@ -1,0 +1,66 @@
+import { appendAudit } from '../audit/log.js';
+import { hashSecret } from '../crypto/passwords.js';
+import { newGuid, randomHex } from '../crypto/secrets.js';
+import type { Store } from './db.js';
+import { addMember, createGroup, createUser } from './directory.js';
+import { COMMCELL_ID } from './schema.js';
+
+export interface BootstrapResult {
+  created: boolean;
+  /** Set only when Bulwark generated the password: the caller shows it once. */
+  generatedPassword: string | null;
+}
+
+/**
+ * On a new database: the CommCell (company 0), its master group, and the
+ * administrator `admin` in it. Two processes starting at once on one
+ * PostgreSQL both try; the insert of company 0 lets exactly one through.
+ */
+export async function bootstrap(store: Store, adminPassword: string | null, now: Date): Promise<BootstrapResult> {
+  const existing = await store.db.selectFrom('companies').select('id').where('id', '=', COMMCELL_ID).executeTakeFirst();
+  if (existing) return { created: false, generatedPassword: null };
+  const generated = adminPassword ? null : randomHex(12);
+  const hash = await hashSecret(adminPassword ?? (generated as string));
+  const at = now.toISOString();
+  const created = await store.db.transaction().execute(async (tx) => {
+    const inserted = await tx
+      .insertInto('companies')
+      .values({
+        id: COMMCELL_ID,
+        guid: newGuid(),
+        name: 'CommCell',
+        domain_name: 'Commcell',
+        domain_key: 'commcell',
+        created_at: at,
+      })
+      .onConflict((oc) => oc.column('id').doNothing())
+      .returning('id')
+      .executeTakeFirst();
+    if (!inserted) return false;
+    const groupId = await createGroup(tx, COMMCELL_ID, 'master', 'master', at, 'CommCell administrators');
+    const admin = await createUser(tx, {
+      companyId: COMMCELL_ID,
+      userName: 'admin',
+      fullName: 'Administrator',
+      email: '',
+      passwordHash: hash,
+      now: at,
+    });
+    await addMember(tx, groupId, admin.id);
+    await appendAudit(tx, {
+      actor: null,
+      companyId: COMMCELL_ID,
+      operation: 'system.bootstrap',
+      targetType: 'user',
+      targetId: admin.id,
+      targetName: 'admin',
+      outcome: 'success',
+      reason: adminPassword
+        ? 'administrator created with BULWARK_ADMIN_PASSWORD'
+        : 'administrator created with a generated password',
+      at: now,
+    });
+    return true;
+  });
+  return { created, generatedPassword: created ? generated : null };
+}

@@ -1,0 +1,143 @@
+import { sql } from 'kysely';
+import { newGuid } from '../crypto/secrets.js';
+import type { Executor } from './db.js';
+import { COMMCELL_ID, type Company, type User } from './schema.js';
+
+export const nameKey = (name: string) => name.trim().toLowerCase();
+
+export async function companyById(db: Executor, id: number): Promise<Company | undefined> {
+  return db.selectFrom('companies').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export async function companyByDomain(db: Executor, domain: string): Promise<Company | undefined> {
+  return db.selectFrom('companies').selectAll().where('domain_key', '=', nameKey(domain)).executeTakeFirst();
+}
+
+/** Tenant companies (the CommCell's own row is not one). */
+export async function listCompanies(db: Executor, onlyId?: number): Promise<Company[]> {
+  let q = db.selectFrom('companies').selectAll().where('id', '<>', COMMCELL_ID);
+  if (onlyId !== undefined) q = q.where('id', '=', onlyId);
+  return q.orderBy('id').execute();
+}
+
+export async function userById(db: Executor, id: number): Promise<User | undefined> {
+  return db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export async function userByName(db: Executor, companyId: number, name: string): Promise<User | undefined> {
+  return db
+    .selectFrom('users')
+    .selectAll()
+    .where('company_id', '=', companyId)
+    .where('name_key', '=', nameKey(name))
+    .executeTakeFirst();
+}
+
+export async function listUsers(db: Executor, companyId?: number): Promise<Array<User & { domain_name: string }>> {
+  let q = db
+    .selectFrom('users')
+    .innerJoin('companies', 'companies.id', 'users.company_id')
+    .selectAll('users')
+    .select('companies.domain_name');
+  if (companyId !== undefined) q = q.where('users.company_id', '=', companyId);
+  return q.orderBy('users.id').execute();
+}
+
+export async function groupsOfUser(db: Executor, userId: number) {
+  return db
+    .selectFrom('user_group_members as m')
+    .innerJoin('user_groups as g', 'g.id', 'm.group_id')
+    .select(['g.id', 'g.name', 'g.company_id', 'g.system_kind'])
+    .where('m.user_id', '=', userId)
+    .orderBy('g.id')
+    .execute();
+}
+
+export async function groupByName(db: Executor, companyId: number, name: string) {
+  return db
+    .selectFrom('user_groups')
+    .selectAll()
+    .where('company_id', '=', companyId)
+    .where('name_key', '=', nameKey(name))
+    .executeTakeFirst();
+}
+
+export async function createGroup(
+  db: Executor,
+  companyId: number,
+  name: string,
+  systemKind: string | null,
+  now: string,
+  description = '',
+): Promise<number> {
+  const row = await db
+    .insertInto('user_groups')
+    .values({
+      company_id: companyId,
+      guid: newGuid(),
+      name,
+      name_key: nameKey(name),
+      description,
+      system_kind: systemKind,
+      created_at: now,
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return row.id;
+}
+
+export async function addMember(db: Executor, groupId: number, userId: number): Promise<void> {
+  await db
+    .insertInto('user_group_members')
+    .values({ group_id: groupId, user_id: userId })
+    .onConflict((oc) => oc.columns(['group_id', 'user_id']).doNothing())
+    .execute();
+}
+
+export interface NewUserInput {
+  companyId: number;
+  userName: string;
+  fullName: string;
+  email: string;
+  passwordHash: string | null;
+  now: string;
+}
+
+export async function createUser(db: Executor, u: NewUserInput): Promise<{ id: number; guid: string }> {
+  const guid = newGuid();
+  const row = await db
+    .insertInto('users')
+    .values({
+      company_id: u.companyId,
+      guid,
+      user_name: u.userName,
+      name_key: nameKey(u.userName),
+      full_name: u.fullName,
+      email: u.email,
+      password_hash: u.passwordHash,
+      enabled: 1,
+      force_password_change: 0,
+      created_at: u.now,
+      password_changed_at: u.passwordHash ? u.now : null,
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return { id: row.id, guid };
+}
+
+export async function countUsersByCompany(db: Executor): Promise<Map<number, number>> {
+  const rows = await db
+    .selectFrom('users')
+    .select(['company_id', sql<number>`count(*)`.as('n')])
+    .groupBy('company_id')
+    .execute();
+  return new Map(rows.map((r) => [r.company_id, Number(r.n)]));
+}
+
+/** Unique-constraint violations, in either dialect's words. */
+export function isUniqueViolation(e: unknown): boolean {
+  const err = e as { code?: string; message?: string };
+  return (
+    err?.code === '23505' || err?.code === 'SQLITE_CONSTRAINT_UNIQUE' || err?.code === 'SQLITE_CONSTRAINT_PRIMARYKEY'
+  );
+}

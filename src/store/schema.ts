@@ -1,0 +1,130 @@
+import type { Generated, Insertable, Selectable, Updateable } from 'kysely';
+
+// Timestamps are ISO-8601 UTC strings with milliseconds ("2026-11-23T09:00:00.000Z"):
+// both dialects store and sort them the same way. Flags are 0/1 integers, since
+// SQLite has no boolean type.
+
+export interface CompanyTable {
+  id: Generated<number>;
+  guid: string;
+  name: string;
+  domain_name: string;
+  /** Lower-cased domain name, unique: the product treats domain names case-insensitively. */
+  domain_key: string;
+  description: Generated<string>;
+  email_domains: Generated<string>;
+  primary_contacts: Generated<string>;
+  disable_backup: Generated<number>;
+  disable_restore: Generated<number>;
+  disable_login: Generated<number>;
+  passkey_hash: string | null;
+  authorize_for_restore: Generated<number>;
+  allow_users_to_enable_passkey: Generated<number>;
+  enable_auth_code_gen: Generated<number>;
+  created_at: string;
+}
+
+export interface UserTable {
+  id: Generated<number>;
+  company_id: number;
+  guid: string;
+  user_name: string;
+  name_key: string;
+  full_name: string;
+  email: string;
+  password_hash: string | null;
+  enabled: number;
+  force_password_change: number;
+  created_at: string;
+  password_changed_at: string | null;
+}
+
+export interface UserGroupTable {
+  id: Generated<number>;
+  company_id: number;
+  guid: string;
+  name: string;
+  name_key: string;
+  description: string;
+  /** Built-in groups (master, Tenant Admin, Tenant Users) cannot be renamed or deleted. */
+  system_kind: string | null;
+  created_at: string;
+}
+
+export interface UserGroupMemberTable {
+  group_id: number;
+  user_id: number;
+}
+
+export interface SessionTable {
+  id: Generated<number>;
+  token_hash: string;
+  user_id: number;
+  created_at: string;
+  last_used_at: string;
+  revoked_at: string | null;
+  source_addr: string | null;
+  device_id: string | null;
+}
+
+export interface LoginThrottleTable {
+  /** `acct:<lower-cased login name>` or `addr:<source address>`. */
+  key: string;
+  failures: number;
+  window_started_at: string;
+  locked_until: string | null;
+  lock_count: number;
+}
+
+export interface AuditLogTable {
+  seq: number;
+  at: string;
+  actor_user_id: number | null;
+  actor_name: string;
+  company_id: number | null;
+  operation: string;
+  target_type: string;
+  target_id: string;
+  target_name: string;
+  outcome: string;
+  reason: string;
+  details: string;
+  source_addr: string;
+  prev_hash: string;
+  hash: string;
+}
+
+export interface AuditHeadTable {
+  id: number;
+  seq: number;
+  hash: string;
+}
+
+export interface MetaTable {
+  key: string;
+  value: string;
+}
+
+export interface Database {
+  companies: CompanyTable;
+  users: UserTable;
+  user_groups: UserGroupTable;
+  user_group_members: UserGroupMemberTable;
+  sessions: SessionTable;
+  login_throttle: LoginThrottleTable;
+  audit_log: AuditLogTable;
+  audit_head: AuditHeadTable;
+  meta: MetaTable;
+}
+
+export type Company = Selectable<CompanyTable>;
+export type NewCompany = Insertable<CompanyTable>;
+export type CompanyUpdate = Updateable<CompanyTable>;
+export type User = Selectable<UserTable>;
+export type NewUser = Insertable<UserTable>;
+export type UserGroup = Selectable<UserGroupTable>;
+export type Session = Selectable<SessionTable>;
+export type AuditRow = Selectable<AuditLogTable>;
+
+/** The CommCell is stored as company 0 so every user and group has an owner. */
+export const COMMCELL_ID = 0;
