@@ -19,7 +19,15 @@ export interface BuildOptions {
 export const COMMSERVE_PREFIXES = ['/commandcenter/api', '/webconsole/api'] as const;
 
 /** Builds the whole HTTP app without listening: `main` listens, tests inject. */
-export async function buildApp(opts: BuildOptions): Promise<{ app: FastifyInstance; ctx: AppContext }> {
+export interface RouteInfo {
+  method: string;
+  url: string;
+  public: boolean;
+}
+
+export async function buildApp(
+  opts: BuildOptions,
+): Promise<{ app: FastifyInstance; ctx: AppContext; routes: RouteInfo[] }> {
   const { config, store } = opts;
   const clock = opts.clock ?? (() => new Date());
   const ctx: AppContext = { config, store, clock, sessions: new SessionService(store, clock) };
@@ -45,6 +53,14 @@ export async function buildApp(opts: BuildOptions): Promise<{ app: FastifyInstan
     return503OnClosing: true,
   }) as unknown as FastifyInstance;
 
+  // Every route, so the cross-cutting security suite covers new ones without being told.
+  const routes: RouteInfo[] = [];
+  app.addHook('onRoute', (r) => {
+    for (const method of [r.method].flat()) {
+      if (method !== 'HEAD') routes.push({ method, url: r.url, public: r.config?.public === true });
+    }
+  });
+
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_req, reply) => {
     try {
@@ -62,5 +78,5 @@ export async function buildApp(opts: BuildOptions): Promise<{ app: FastifyInstan
   app.setNotFoundHandler((req, reply) => {
     reply.code(404).send({ errorCode: 404, errorMessage: `No route ${req.method} ${req.url.split('?')[0]}` });
   });
-  return { app, ctx };
+  return { app, ctx, routes };
 }

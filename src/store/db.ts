@@ -1,7 +1,16 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect, type Transaction } from 'kysely';
+import {
+  CompiledQuery,
+  type DatabaseConnection,
+  type Driver,
+  Kysely,
+  PostgresDialect,
+  SqliteDialect,
+  SqliteDriver,
+  type Transaction,
+} from 'kysely';
 import pg from 'pg';
 import { isPostgresUrl } from '../config.js';
 import type { Database } from './schema.js';
@@ -21,6 +30,27 @@ export interface Store {
 // int8 (bigint, count(*)) arrives as a string by default; our bigints are audit
 // sequence numbers and counts, far below 2^53.
 pg.types.setTypeParser(20, (v) => Number(v));
+
+/**
+ * Every SQLite transaction here writes, so it starts with BEGIN IMMEDIATE:
+ * it takes the write lock up front (waiting up to busy_timeout for another
+ * process, such as a CLI command, to finish) instead of failing with
+ * SQLITE_BUSY when a deferred transaction later tries to upgrade its lock.
+ */
+class ImmediateSqliteDriver extends SqliteDriver {
+  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+  }
+}
+
+class ImmediateSqliteDialect extends SqliteDialect {
+  constructor(private readonly cfg: ConstructorParameters<typeof SqliteDialect>[0]) {
+    super(cfg);
+  }
+  override createDriver(): Driver {
+    return new ImmediateSqliteDriver(this.cfg);
+  }
+}
 
 export interface OpenOptions {
   /** PostgreSQL only: a schema to use instead of public (tests isolate per file). */
@@ -46,6 +76,6 @@ export function openStore(target: string, opts: OpenOptions = {}): Store {
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: sqlite }) });
   return { db, dialect: 'sqlite', close: () => db.destroy() };
 }

@@ -1,0 +1,59 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp, type RouteInfo } from '../src/app.js';
+import { loadConfig } from '../src/config.js';
+import { BASE, type TestApp, startApp } from './harness.js';
+
+// Every route the app registers, found at build time: a route added later is
+// covered here without anyone remembering to add it.
+let t: TestApp;
+let routes: RouteInfo[];
+beforeAll(async () => {
+  t = await startApp();
+  const built = await buildApp({ config: { ...loadConfig({}), logLevel: 'silent' }, store: t.store, clock: t.clock.now });
+  routes = built.routes;
+  await built.app.close();
+});
+afterAll(async () => {
+  await t.close();
+});
+
+const concrete = (url: string) => url.replace(/:(\w+)/g, '1');
+const isCommServe = (r: RouteInfo) => r.url.startsWith('/commandcenter/api') || r.url.startsWith('/webconsole/api');
+
+describe('the security table, for every CommServe route', () => {
+  it('finds the routes (and the public ones are exactly the base, Login and RenewLoginToken)', () => {
+    const cs = routes.filter(isCommServe);
+    expect(cs.length).toBeGreaterThan(20);
+    const publicOnes = new Set(cs.filter((r) => r.public).map((r) => r.url.replace(/^\/(commandcenter|webconsole)\/api/, '')));
+    expect([...publicOnes].sort()).toEqual(['', '/Login', '/RenewLoginToken']);
+  });
+
+  it('answers 401 with errorCode 1100 without an Authtoken, with a forged one, and with a revoked one', async () => {
+    const token = await t.login();
+    await t.call('POST', '/Logout', token);
+    const forged = `QSDK ${'ab'.repeat(32)}`;
+    for (const r of routes.filter((x) => isCommServe(x) && !x.public)) {
+      for (const header of [undefined, forged, token, 'QSDK', 'x'.repeat(600)]) {
+        const res = await t.inject({
+          method: r.method as 'GET',
+          url: concrete(r.url),
+          headers: header ? { authtoken: header } : {},
+          ...(r.method === 'POST' ? { payload: {} } : {}),
+        });
+        expect(res.statusCode, `${r.method} ${r.url} with ${header?.slice(0, 10)}`).toBe(401);
+        expect(res.json().errorCode).toBe(1100);
+      }
+    }
+  });
+
+  it('GET of the base answers 200 without a token under both mount points', async () => {
+    for (const base of ['/commandcenter/api', '/webconsole/api', '/commandcenter/api/', '/WebConsole/API']) {
+      expect((await t.inject({ method: 'GET', url: base })).statusCode, base).toBe(200);
+    }
+  });
+
+  it('an unknown route is a 404, not a 500', async () => {
+    const res = await t.inject({ method: 'GET', url: `${BASE}/NoSuchThing` });
+    expect(res.statusCode).toBe(404);
+  });
+});
