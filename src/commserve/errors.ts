@@ -2,7 +2,7 @@
  * The CommServe dialect's one closed catalogue of error codes. Application
  * errors travel with HTTP 200 and a non-zero errorCode, as the product's do;
  * transport errors (unreadable body, no token) use HTTP status codes too.
- * The README's error table is generated from this list's content: keep both in step.
+ * The README's error table lists every entry; test/readme.test.ts keeps the two in step.
  */
 export const CS_ERRORS = {
   BAD_REQUEST: { code: 1000, http: 400, message: 'The request is not valid' },
@@ -50,7 +50,6 @@ export const CS_ERRORS = {
   OLD_PASSWORD_WRONG: { code: 1203, http: 200, message: 'The current password is incorrect' },
   INVALID_VALUE: { code: 1204, http: 200, message: 'A value in the request is not acceptable' },
   INTERNAL: { code: 1300, http: 500, message: 'Internal error' },
-  UNAVAILABLE: { code: 1301, http: 503, message: 'The service is not ready; try again shortly' },
 } as const satisfies Record<string, { code: number; http: number; message: string }>;
 
 export type CsErrorName = keyof typeof CS_ERRORS;
