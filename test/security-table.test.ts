@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp, type RouteInfo } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
-import { BASE, type TestApp, startApp } from './harness.js';
+import { BASE, startApp, type TestApp } from './harness.js';
 
 // Every route the app registers, found at build time: a route added later is
 // covered here without anyone remembering to add it.
@@ -9,7 +9,11 @@ let t: TestApp;
 let routes: RouteInfo[];
 beforeAll(async () => {
   t = await startApp();
-  const built = await buildApp({ config: { ...loadConfig({}), logLevel: 'silent' }, store: t.store, clock: t.clock.now });
+  const built = await buildApp({
+    config: { ...loadConfig({}), logLevel: 'silent' },
+    store: t.store,
+    clock: t.clock.now,
+  });
   routes = built.routes;
   await built.app.close();
 });
@@ -24,7 +28,9 @@ describe('the security table, for every CommServe route', () => {
   it('finds the routes (and the public ones are exactly the base, Login and RenewLoginToken)', () => {
     const cs = routes.filter(isCommServe);
     expect(cs.length).toBeGreaterThan(20);
-    const publicOnes = new Set(cs.filter((r) => r.public).map((r) => r.url.replace(/^\/(commandcenter|webconsole)\/api/, '')));
+    const publicOnes = new Set(
+      cs.filter((r) => r.public).map((r) => r.url.replace(/^\/(commandcenter|webconsole)\/api/, '')),
+    );
     expect([...publicOnes].sort()).toEqual(['', '/Login', '/RenewLoginToken']);
   });
 
