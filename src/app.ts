@@ -6,6 +6,7 @@ import { commServePlugin } from './commserve/plugin.js';
 import type { Config } from './config.js';
 import type { AppContext } from './context.js';
 import { loggerOptions } from './http/logging.js';
+import { validatorCompiler } from './http/validation.js';
 import type { Store } from './store/db.js';
 
 export interface BuildOptions {
@@ -52,6 +53,8 @@ export async function buildApp(
     requestIdHeader: false,
     return503OnClosing: true,
   }) as unknown as FastifyInstance;
+
+  app.setValidatorCompiler(validatorCompiler);
 
   // Every route, so the cross-cutting security suite covers new ones without being told.
   const routes: RouteInfo[] = [];

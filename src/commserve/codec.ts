@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { FROM_XML } from '../http/validation.js';
 import { buildXml, parseXmlMessage, XmlError } from '../http/xml.js';
 import { CsError } from './errors.js';
 
@@ -25,12 +26,21 @@ declare module 'fastify' {
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
 /**
+ * No CommServe message nests this deep (XML has the same limit); deeper JSON is
+ * refused before the recursion below can exhaust the stack (a 500).
+ */
+const MAX_JSON_DEPTH = 64;
+
+/**
  * JSON to the canonical object: a leading underscore is dropped from keys
  * (`_passkey` = `passkey`; `_type_` stays as it is), the plain key winning a clash.
  */
-export function canonicalizeJson(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(canonicalizeJson);
+export function canonicalizeJson(value: unknown, depth = 0): unknown {
   if (value === null || typeof value !== 'object') return value;
+  if (depth >= MAX_JSON_DEPTH) {
+    throw new CsError('MALFORMED_JSON', `JSON nested more than ${MAX_JSON_DEPTH} levels deep is not accepted`);
+  }
+  if (Array.isArray(value)) return value.map((v) => canonicalizeJson(v, depth + 1));
   const out: Record<string, unknown> = {};
   const entries = Object.entries(value);
   for (const [key, v] of entries) {
@@ -38,7 +48,7 @@ export function canonicalizeJson(value: unknown): unknown {
     const plain = key !== '_type_' && key.startsWith('_') ? key.slice(1) : key;
     if (FORBIDDEN_KEYS.has(plain)) throw new CsError('MALFORMED_JSON', `the key "${key}" is not allowed`);
     if (plain !== key && Object.hasOwn(value, plain)) continue;
-    out[plain] = canonicalizeJson(v);
+    out[plain] = canonicalizeJson(v, depth + 1);
   }
   return out;
 }
@@ -124,6 +134,7 @@ export function registerCommServeParsers(app: FastifyInstance): void {
       } else {
         req.csRoot = msg.root;
       }
+      Object.defineProperty(msg.value, FROM_XML, { value: true });
       done(null, msg.value);
     } catch (e) {
       done(e as Error, undefined);

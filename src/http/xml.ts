@@ -1,4 +1,5 @@
-import { XMLBuilder, XMLParser, XMLValidator } from 'fast-xml-parser';
+import { XMLBuilder, XMLParser } from 'fast-xml-parser';
+import { SaxesParser } from 'saxes';
 
 export class XmlError extends Error {
   constructor(
@@ -22,9 +23,10 @@ const parser = new XMLParser({
   trimValues: true,
   ignoreDeclaration: true,
   ignorePiTags: true,
-  // Only the five predefined XML entities (&amp; &lt; ...) are decoded.
+  // The predefined entities and character references (&amp; &#233;); saxes has
+  // already refused any other entity.
   processEntities: true,
-  htmlEntities: false,
+  htmlEntities: true,
   maxNestedTags: 64,
 });
 
@@ -36,11 +38,7 @@ export interface XmlMessage {
 /** Parses one XML message: its root element's name and its content as a plain object. */
 export function parseXmlMessage(text: string): XmlMessage {
   if (DTD.test(text)) throw new XmlError('XML with a DOCTYPE or entity declarations is not accepted', 'doctype');
-  const valid = XMLValidator.validate(text);
-  if (valid !== true) {
-    const { msg, line, col } = valid.err;
-    throw new XmlError(`malformed XML at line ${line}, column ${col}: ${msg}`, 'malformed');
-  }
+  checkWellFormed(text);
   let parsed: Record<string, unknown>;
   try {
     parsed = parser.parse(text) as Record<string, unknown>;
@@ -53,6 +51,37 @@ export function parseXmlMessage(text: string): XmlMessage {
   const value = parsed[root];
   if (Array.isArray(value)) throw new XmlError('an XML message must have exactly one root element', 'malformed');
   return { root, value: emptyToObject(value) as Record<string, unknown> };
+}
+
+/**
+ * Strict well-formedness, by a conforming parser (saxes): one root element and
+ * nothing but comments and processing instructions around it, balanced tags,
+ * quoted attributes, only defined entities. fast-xml-parser's own validator
+ * lets `<a/><b/>` and `<a/>junk` through, and its parser then drops the rest.
+ */
+function checkWellFormed(text: string): void {
+  const sax = new SaxesParser({ position: true });
+  let first: string | null = null;
+  sax.on('error', (e) => {
+    first ??= e.message;
+  });
+  sax.on('doctype', () => {
+    throw new XmlError('XML with a DOCTYPE or entity declarations is not accepted', 'doctype');
+  });
+  try {
+    sax.write(text).close();
+  } catch (e) {
+    if (e instanceof XmlError) throw e;
+    first ??= (e as Error).message;
+  }
+  if (first !== null) {
+    // saxes says "line:column: message".
+    const m = /^(\d+):(\d+): (.*)$/s.exec(first);
+    throw new XmlError(
+      m ? `malformed XML at line ${m[1]}, column ${m[2]}: ${m[3]}` : `malformed XML: ${first}`,
+      'malformed',
+    );
+  }
 }
 
 /**
