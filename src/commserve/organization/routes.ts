@@ -26,7 +26,8 @@ const DOMAIN_NAME = '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$';
 export const CreateOrganizationBody = Type.Object({
   organizationInfo: Type.Object({
     organization: Type.Object({
-      connectName: Type.String({ minLength: 1, maxLength: 128 }),
+      // Stored trimmed, so a name of blanks alone would become an empty name.
+      connectName: Type.String({ minLength: 1, maxLength: 128, pattern: '\\S' }),
       description: Type.Optional(Type.String({ maxLength: 1024 })),
       emailDomainNames: Type.Optional(Type.Array(Type.String({ maxLength: 253 }), { maxItems: 100 })),
       shortName: Type.Object({ domainName: Type.String({ pattern: DOMAIN_NAME }) }),

@@ -10,11 +10,13 @@ import { loginName, type Principal } from '../../domain/principal.js';
 import {
   addMember,
   companyByDomain,
+  companyById,
   createUser,
   groupByName,
   groupsOfUser,
   isUniqueViolation,
   listUsers,
+  nameKey,
   userById,
 } from '../../store/directory.js';
 import type { User } from '../../store/schema.js';
@@ -23,9 +25,11 @@ import { readSecret, sendCs } from '../codec.js';
 import { CsError } from '../errors.js';
 import { splitLoginName } from '../login/login.js';
 import { principalOf } from '../plugin.js';
+import { Bool, Int, toBool } from '../schema.js';
 
 const Name = Type.String({ minLength: 1, maxLength: 256 });
-const Flag = Type.Union([Type.Boolean(), Type.Integer({ minimum: 0, maximum: 1 })]);
+// Booleans and numbers may arrive as strings ("true", "1"), in JSON as in XML.
+const Flag = Bool();
 
 export const CreateUsersBody = Type.Object({
   users: Type.Array(
@@ -52,7 +56,7 @@ export const UpdateUserBody = Type.Object({
       validationParameters: Type.Optional(
         Type.Object({
           password: Type.Optional(Type.String({ maxLength: 8192 })),
-          passwordOperationType: Type.Optional(Type.Integer()),
+          passwordOperationType: Type.Optional(Int()),
         }),
       ),
       email: Type.Optional(Type.String({ maxLength: 320 })),
@@ -151,16 +155,17 @@ export function registerUserRoutes(app: FastifyInstance, ctx: AppContext): void 
     if (userName === '' || /[\\/:*?"<>|]/.test(userName)) {
       throw new CsError('INVALID_VALUE', `users[${index}].userEntity.userName is not a valid user name`);
     }
-    let companyId = p.commcellAdmin ? 0 : p.companyId;
-    if (domain !== null) {
-      const c = await companyByDomain(db, domain);
-      if (!c || !canSeeCompany(p, c.id)) throw new CsError('NOT_FOUND', `no company with domain name ${domain}`);
-      companyId = c.id;
+    const company =
+      domain === null ? await companyById(db, p.commcellAdmin ? 0 : p.companyId) : await companyByDomain(db, domain);
+    if (!company || !canSeeCompany(p, company.id)) {
+      throw new CsError('NOT_FOUND', `no company with domain name ${domain ?? p.companyDomain}`);
     }
+    const companyId = company.id;
     if (!may(p, { kind: 'user.manage', companyId })) throw new CsError('INSUFFICIENT_PRIVILEGES');
-    const generate = item.systemGeneratePassword === true || item.systemGeneratePassword === 1;
+    const generate = item.systemGeneratePassword !== undefined && toBool(item.systemGeneratePassword);
     const password = readSecret(req, item.password, `users[${index}].password`);
-    if (!generate && !passwordAcceptable(password)) throw new CsError('PASSWORD_POLICY');
+    // systemGeneratePassword covers an absent password only, never a weak one that was given.
+    if ((!generate || password !== '') && !passwordAcceptable(password)) throw new CsError('PASSWORD_POLICY');
     const hash = generate && password === '' ? null : await hashSecret(password);
     const groupNames = (item.associatedUserGroups ?? []).map((g) => g.userGroupName).filter((n): n is string => !!n);
     const now = ctx.clock();
@@ -168,7 +173,12 @@ export function registerUserRoutes(app: FastifyInstance, ctx: AppContext): void 
       return await db.transaction().execute(async (tx) => {
         const groupIds = [];
         for (const name of groupNames) {
-          const g = await groupByName(tx, companyId, splitLoginName(name).user);
+          // `domain\group` names a group of that company: only the user's own company's groups qualify.
+          const named = splitLoginName(name);
+          const g =
+            named.domain === null || nameKey(named.domain) === company.domain_key
+              ? await groupByName(tx, companyId, named.user)
+              : undefined;
           if (!g) throw new CsError('NOT_FOUND', `no user group named ${name} in this company`);
           groupIds.push(g.id);
         }
@@ -193,7 +203,8 @@ export function registerUserRoutes(app: FastifyInstance, ctx: AppContext): void 
           sourceAddr: req.ip,
           at: now,
         });
-        return { userName: item.userEntity.userName, userId: u.id, userGUID: u.guid };
+        // The name the user lists under (v4 `name`), which cvpysdk looks the new user up by.
+        return { userName: loginName(companyId, company.domain_name, userName), userId: u.id, userGUID: u.guid };
       });
     } catch (e) {
       if (isUniqueViolation(e)) throw new CsError('ALREADY_EXISTS', `a user named ${userName} already exists`);
@@ -248,7 +259,7 @@ export function registerUserRoutes(app: FastifyInstance, ctx: AppContext): void 
       if (item.fullName !== undefined) set.full_name = changes.fullName = item.fullName;
       if (item.enableUser !== undefined) {
         if (self) throw new CsError('INVALID_VALUE', 'you cannot enable or disable your own account');
-        set.enabled = item.enableUser === true || item.enableUser === 1 ? 1 : 0;
+        set.enabled = toBool(item.enableUser) ? 1 : 0;
         changes.enableUser = set.enabled === 1;
       }
       const now = ctx.clock();
