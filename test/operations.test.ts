@@ -19,7 +19,7 @@ describe('migrations', () => {
     const env = { BULWARK_DB: ext.url, BULWARK_DATA_DIR: ext.dir };
     const runs = await Promise.all([0, 1, 2].map(() => runCli(['migrate'], env)));
     for (const r of runs) expect(r.code, r.stderr).toBe(0);
-    expect(runs.filter((r) => r.stdout.includes('applied: 0001_foundation')).length).toBe(1);
+    expect(runs.filter((r) => r.stdout.includes('applied: 0001_foundation, 0002_security')).length).toBe(1);
     expect(runs.filter((r) => r.stdout.includes('up to date')).length).toBe(2);
     const store = openStore(ext.url);
     cleanups.push(() => store.close());
@@ -73,7 +73,7 @@ describe('the bulwark command', () => {
     const env = { BULWARK_DB: ext.url, BULWARK_DATA_DIR: ext.dir };
     const m = await runCli(['migrate'], env);
     expect(m.code, m.stderr).toBe(0);
-    expect(m.stdout).toContain('applied: 0001_foundation');
+    expect(m.stdout).toContain('applied: 0001_foundation, 0002_security');
     expect((await runCli(['migrate'], env)).stdout).toContain('up to date');
 
     const store = openStore(ext.url);

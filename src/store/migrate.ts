@@ -1,6 +1,7 @@
 import { type Kysely, sql } from 'kysely';
 import type { Dialect, Store } from './db.js';
 import * as m0001 from './migrations/0001_foundation.js';
+import * as m0002 from './migrations/0002_security.js';
 
 export interface MigrationContext {
   dialect: Dialect;
@@ -12,7 +13,10 @@ interface Migration {
 }
 
 /** In order; append only. */
-export const MIGRATIONS: readonly Migration[] = [{ name: '0001_foundation', ...m0001 }];
+export const MIGRATIONS: readonly Migration[] = [
+  { name: '0001_foundation', ...m0001 },
+  { name: '0002_security', ...m0002 },
+];
 
 // A fixed advisory-lock key ("bulwark" in ASCII, folded into an int4).
 const LOCK_KEY = 0x62756c77;

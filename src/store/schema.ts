@@ -105,6 +105,54 @@ export interface MetaTable {
   value: string;
 }
 
+export interface EntityTable {
+  id: Generated<number>;
+  type: number;
+  company_id: number;
+  parent_id: number | null;
+  /** parent_id or 0: lets one unique index cover top-level and nested names. */
+  parent_key: number;
+  name: string;
+  name_key: string;
+  created_at: string;
+}
+
+export interface ClientGroupClientTable {
+  group_id: number;
+  client_id: number;
+}
+
+export interface RoleTable {
+  id: Generated<number>;
+  company_id: number;
+  name: string;
+  name_key: string;
+  description: Generated<string>;
+  builtin: Generated<number>;
+  created_at: string;
+}
+
+export interface RolePermissionTable {
+  role_id: number;
+  permission: string;
+}
+
+export interface SecurityAssociationTable {
+  id: Generated<number>;
+  entity_type: number;
+  entity_id: number;
+  principal_kind: 'user' | 'group';
+  principal_id: number;
+  role_id: number;
+  company_id: number;
+  created_at: string;
+}
+
+export interface AuthzVersionTable {
+  id: number;
+  version: number;
+}
+
 export interface Database {
   companies: CompanyTable;
   users: UserTable;
@@ -115,6 +163,12 @@ export interface Database {
   audit_log: AuditLogTable;
   audit_head: AuditHeadTable;
   meta: MetaTable;
+  entities: EntityTable;
+  client_group_clients: ClientGroupClientTable;
+  roles: RoleTable;
+  role_permissions: RolePermissionTable;
+  security_associations: SecurityAssociationTable;
+  authz_version: AuthzVersionTable;
 }
 
 export type Company = Selectable<CompanyTable>;
