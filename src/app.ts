@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import type { DestinationStream } from 'pino';
 import { SessionService } from './auth/sessions.js';
 import { commServePlugin } from './commserve/plugin.js';
@@ -51,6 +51,14 @@ export async function buildApp(
       maxParamLength: 200,
     },
     requestIdHeader: false,
+    // A malformed URL or an over-long path parameter: answer in our envelope
+    // and never echo the URL back.
+    frameworkErrors: (error, _req, reply) => {
+      const status = error.statusCode ?? 400;
+      (reply as FastifyReply)
+        .code(status)
+        .send({ errorCode: status === 414 ? 1200 : 1000, errorMessage: 'The request URL is not valid' });
+    },
     return503OnClosing: true,
   }) as unknown as FastifyInstance;
 

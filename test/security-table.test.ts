@@ -63,3 +63,15 @@ describe('the security table, for every CommServe route', () => {
     expect(res.statusCode).toBe(404);
   });
 });
+
+describe('malformed URLs', () => {
+  it('an over-long or badly encoded path parameter answers in our envelope without echoing the URL', async () => {
+    const token = await t.login();
+    const long = await t.call('GET', `/User/${'1'.repeat(300)}`, token);
+    expect(long.statusCode).toBe(414);
+    expect(long.json()).toEqual({ errorCode: 1200, errorMessage: 'The request URL is not valid' });
+    const bad = await t.call('GET', '/User/%zz', token);
+    expect(bad.statusCode).toBe(400);
+    expect(bad.body).not.toContain('%zz');
+  });
+});

@@ -1,6 +1,8 @@
 import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
+import { appendAudit } from '../audit/log.js';
 import type { AppContext } from '../context.js';
 import type { Principal } from '../domain/principal.js';
+import { actorOf } from './actor.js';
 import { registerAuditRoutes } from './audit/routes.js';
 import { registerBaseRoutes } from './base/routes.js';
 import { registerCommServeParsers, sendCs } from './codec.js';
@@ -44,6 +46,27 @@ function toCsError(err: FastifyError): CsError {
   return new CsError('INTERNAL');
 }
 
+/** A refused privilege is a security event: it goes into the audit trail. */
+async function auditRefusal(ctx: AppContext, req: FastifyRequest, p: Principal): Promise<void> {
+  try {
+    await ctx.store.db.transaction().execute((tx) =>
+      appendAudit(tx, {
+        actor: actorOf(p),
+        operation: 'access.denied',
+        targetType: 'route',
+        targetName: `${req.method} ${req.routeOptions.url ?? ''}`,
+        outcome: 'failure',
+        reason: CS_ERRORS.INSUFFICIENT_PRIVILEGES.message,
+        sourceAddr: req.ip,
+        at: ctx.clock(),
+      }),
+    );
+  } catch (err) {
+    // The request is refused either way; losing the record is logged loudly.
+    req.log.error({ err }, 'could not audit a refused request');
+  }
+}
+
 /** The CommServe dialect, mounted once per prefix (/commandcenter/api, /webconsole/api). */
 export async function commServePlugin(app: FastifyInstance, ctx: AppContext): Promise<void> {
   registerCommServeParsers(app);
@@ -56,8 +79,9 @@ export async function commServePlugin(app: FastifyInstance, ctx: AppContext): Pr
     req.principal = principal;
   });
 
-  app.setErrorHandler((err: FastifyError, req, reply) => {
+  app.setErrorHandler(async (err: FastifyError, req, reply) => {
     const e = toCsError(err);
+    if (e.kind === 'INSUFFICIENT_PRIVILEGES' && req.principal) await auditRefusal(ctx, req, req.principal);
     let message = e.message;
     if (e.http >= 500) {
       req.log.error({ err }, 'request failed');

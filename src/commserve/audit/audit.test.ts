@@ -426,6 +426,11 @@ describe('GET AuditTrail', () => {
         expect(res.json().auditTrail).toBeUndefined();
       }
     }
+    // Each refusal is itself a security event in the trail.
+    const denied = await t.store.db.selectFrom('audit_log').selectAll().where('operation', '=', 'access.denied').execute();
+    expect(denied).toHaveLength(6);
+    expect(denied.map((d) => d.actor_name).sort()).toEqual(['acme\\bob', 'acme\\bob', 'acme\\bob', 'plain', 'plain', 'plain']);
+    expect(denied[0]).toMatchObject({ outcome: 'failure', target_type: 'route', target_name: 'GET /commandcenter/api/AuditTrail' });
   });
 });
 

@@ -4,6 +4,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { appendAudit } from '../../audit/log.js';
 import type { AppContext } from '../../context.js';
 import { hashSecret, verifySecret } from '../../crypto/passwords.js';
+import { accountFailure, lockRemaining } from '../../domain/lockout.js';
 import { passwordAcceptable } from '../../domain/password-policy.js';
 import { canSeeCompany, may } from '../../domain/permissions.js';
 import { loginName, type Principal } from '../../domain/principal.js';
@@ -20,6 +21,7 @@ import {
   userById,
 } from '../../store/directory.js';
 import type { User } from '../../store/schema.js';
+import { clearThrottle, readThrottle, writeThrottle } from '../../store/throttle.js';
 import { actorOf, pathId } from '../actor.js';
 import { readSecret, sendCs } from '../codec.js';
 import { CsError } from '../errors.js';
@@ -269,24 +271,53 @@ export function registerUserRoutes(app: FastifyInstance, ctx: AppContext): void 
         // A token alone must not be enough to take over an account: the
         // caller proves who they are with their own current password.
         const mine = readSecret(req, item.validationParameters?.password, 'validationParameters.password');
+        // The same lockout as Login guards this check, or a stolen token
+        // could guess the account's password here without limit.
+        const acctKey = `acct:${nameKey(loginName(p.companyId, p.companyDomain, p.userName))}`;
+        const wait = lockRemaining(await readThrottle(db, acctKey), now);
+        if (wait > 0)
+          throw new CsError('ACCOUNT_LOCKED', undefined, { isAccountLocked: true, remainingLockTime: wait });
         const me = await userById(db, p.userId);
         if (!me?.password_hash || mine === '' || !(await verifySecret(me.password_hash, mine))) {
-          await db.transaction().execute((tx) =>
-            appendAudit(tx, {
+          const locked = await db.transaction().execute(async (tx) => {
+            const acct = accountFailure(await readThrottle(tx, acctKey), now);
+            await writeThrottle(tx, acctKey, acct.state);
+            const failure = {
               actor: actorOf(p),
               companyId: target.company_id,
-              operation: 'user.password.change',
               targetType: 'user',
+              sourceAddr: req.ip,
+              at: now,
+            } as const;
+            await appendAudit(tx, {
+              ...failure,
+              operation: 'user.password.change',
               targetId: target.id,
               targetName: target.user_name,
               outcome: 'failure',
               reason: 'validation password incorrect',
-              sourceAddr: req.ip,
-              at: now,
-            }),
-          );
+            });
+            if (acct.lockedNow) {
+              // Whoever holds this token is guessing: end the caller's sessions too.
+              await ctx.sessions.revokeUser(tx, p.userId);
+              await appendAudit(tx, {
+                ...failure,
+                operation: 'account.lock',
+                targetId: p.userId,
+                targetName: p.userName,
+                outcome: 'success',
+                reason: 'locked after repeated wrong validation passwords; sessions revoked',
+              });
+            }
+            return acct.lockedNow;
+          });
+          if (locked) {
+            ctx.sessions.forgetUser(p.userId);
+            throw new CsError('ACCOUNT_LOCKED', undefined, { isAccountLocked: true });
+          }
           throw new CsError('OLD_PASSWORD_WRONG');
         }
+        await clearThrottle(db, acctKey);
         if (!passwordAcceptable(next)) throw new CsError('PASSWORD_POLICY');
         set.password_hash = await hashSecret(next);
         set.password_changed_at = now.toISOString();

@@ -470,6 +470,29 @@ describe('POST User/{id}: password change', () => {
     expect(await canLogin('bob', 'Bob-N3w-Passw0rd!')).toBe(false);
   });
 
+  it('guessing the validation password locks the caller like failed logins do, and ends its sessions', async () => {
+    const bob = await withBob();
+    const guess = (token: string, mine: string) =>
+      t.call('POST', `/User/${bob.userId}`, token, passwordBody('bob', 'Bob-N3w-Passw0rd!', mine));
+    for (let i = 0; i < 4; i++)
+      expect((await guess(bob.t1, `Guess-${i}-Passw0rd`)).json().response[0].errorCode).toBe(1203);
+    const fifth = (await guess(bob.t1, 'Guess-4-Passw0rd')).json();
+    expect(fifth.response[0].errorCode).toBe(1102);
+    expect(await whoAmI(bob.t1)).toBe(401);
+    expect(await whoAmI(bob.t2)).toBe(401);
+    // Locked: even the right password does not log in until the lock ends.
+    expect(await canLogin('bob', 'Bob-Passw0rd!')).toBe(false);
+    t.clock.advance(301_000);
+    const fresh = await t.login('bob', 'Bob-Passw0rd!');
+    expect((await guess(fresh, 'Bob-Passw0rd!')).json().response[0].errorCode).toBe(0);
+    const ops = await t.store.db
+      .selectFrom('audit_log')
+      .select('operation')
+      .where('operation', '=', 'account.lock')
+      .execute();
+    expect(ops).toHaveLength(1);
+  });
+
   it('a missing or empty validation password is 1203 and nothing changes', async () => {
     const bob = await withBob();
     const missing = await t.call('POST', `/User/${bob.userId}`, admin, passwordBody('bob', 'Bob-N3w-Passw0rd!'));
