@@ -1,0 +1,103 @@
+// In-process permission checks against a generated estate of about 1 M
+// entities, 100 k users, 10 k groups and 1 M associations (issue 3's size).
+//   npx tsx bench/authz.ts            (BENCH_COMPANIES=1000 by default)
+import { AuthzView, type Grant, type TreeEntity } from '../src/domain/authz.js';
+import { BUILTIN_ROLES, ENTITY_TYPES as T } from '../src/domain/catalogue.js';
+
+const COMPANIES = Number(process.env.BENCH_COMPANIES) || 1000;
+const CLIENTS = 150;
+let seed = 42;
+const rand = (n: number) => {
+  seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+  return seed % n;
+};
+
+const t0 = performance.now();
+const entities: TreeEntity[] = [];
+const clientGroups: Array<[number, number]> = [];
+const leaves: Array<{ type: number; id: number; company: number }> = [];
+const perCompany: number[][] = [];
+let id = 1;
+for (let c = 1; c <= COMPANIES; c++) {
+  const mine: number[] = [];
+  const groups: number[] = [];
+  for (let i = 0; i < 10; i++) {
+    entities.push({ id, type: T.clientGroup, companyId: c, parentId: null });
+    groups.push(id);
+    mine.push(id++);
+  }
+  for (let k = 0; k < CLIENTS; k++) {
+    const client = id++;
+    entities.push({ id: client, type: T.client, companyId: c, parentId: null });
+    clientGroups.push([groups[rand(10)] as number, client], [groups[rand(10)] as number, client]);
+    let parent = client;
+    for (const type of [T.agent, T.instance, T.backupSet]) {
+      entities.push({ id, type, companyId: c, parentId: parent });
+      mine.push(id);
+      parent = id++;
+    }
+    for (let s = 0; s < 3; s++) {
+      entities.push({ id, type: T.subclient, companyId: c, parentId: parent });
+      leaves.push({ type: T.subclient, id, company: c });
+      mine.push(id++);
+    }
+    mine.push(client);
+  }
+  perCompany[c] = mine;
+}
+const users = COMPANIES * 100;
+const groupsCount = COMPANIES * 10;
+const userCompanies: Array<[number, number]> = [];
+const memberships: Array<[number, number]> = [];
+for (let u = 1; u <= users; u++) {
+  const company = Math.ceil(u / 100);
+  userCompanies.push([u, company]);
+  memberships.push([(company - 1) * 10 + 1 + rand(10), u]);
+}
+const grants: Grant[] = [];
+for (let i = 0; i < entities.length; i++) {
+  const company = 1 + rand(COMPANIES);
+  const list = perCompany[company] as number[];
+  const e = entities[(list[rand(list.length)] as number) - 1] as TreeEntity;
+  const asGroup = rand(2) === 0;
+  grants.push({
+    entityType: e.type,
+    entityId: e.id,
+    principalKind: asGroup ? 'group' : 'user',
+    principalId: asGroup ? (company - 1) * 10 + 1 + rand(10) : (company - 1) * 100 + 1 + rand(100),
+    roleId: 2 + rand(4),
+  });
+}
+const rolePermissions = BUILTIN_ROLES.flatMap((r) => r.permissions.map((p) => [r.id, p] as const));
+const t1 = performance.now();
+const view = new AuthzView({ entities, clientGroups, grants, rolePermissions, memberships, userCompanies });
+const t2 = performance.now();
+
+const N = 2_000_000;
+const queries = Array.from({ length: 4096 }, () => {
+  const leaf = leaves[rand(leaves.length)] as (typeof leaves)[number];
+  // Mostly users of the leaf's own company; some of another (always refused).
+  const company = rand(10) === 0 ? 1 + rand(COMPANIES) : leaf.company;
+  return { user: (company - 1) * 100 + 1 + rand(100), ref: { type: leaf.type, id: leaf.id } };
+});
+for (let i = 0; i < 200_000; i++) {
+  const q = queries[i & 4095] as (typeof queries)[number];
+  view.allowed(q.user, 'Browse', q.ref);
+}
+let allowed = 0;
+const t3 = performance.now();
+for (let i = 0; i < N; i++) {
+  const q = queries[i & 4095] as (typeof queries)[number];
+  if (view.allowed(q.user, 'Browse', q.ref)) allowed++;
+}
+const t4 = performance.now();
+const mem = process.memoryUsage().heapUsed / 2 ** 20;
+console.log(
+  `estate: ${entities.length} entities, ${users} users, ${groupsCount} groups, ${grants.length} associations`,
+);
+console.log(
+  `generate ${((t1 - t0) / 1000).toFixed(1)} s, build view ${((t2 - t1) / 1000).toFixed(1)} s, heap ${mem.toFixed(0)} MiB`,
+);
+console.log(
+  `${N} checks in ${((t4 - t3) / 1000).toFixed(2)} s: ${((N / (t4 - t3)) * 1000).toFixed(0)} checks/s (${((allowed / N) * 100).toFixed(0)}% allowed)`,
+);
