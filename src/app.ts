@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import type { DestinationStream } from 'pino';
 import { SessionService } from './auth/sessions.js';
+import { AuthzService } from './authz/service.js';
 import { commServePlugin } from './commserve/plugin.js';
 import type { Config } from './config.js';
 import type { AppContext } from './context.js';
@@ -31,7 +32,13 @@ export async function buildApp(
 ): Promise<{ app: FastifyInstance; ctx: AppContext; routes: RouteInfo[] }> {
   const { config, store } = opts;
   const clock = opts.clock ?? (() => new Date());
-  const ctx: AppContext = { config, store, clock, sessions: new SessionService(store, clock) };
+  const ctx: AppContext = {
+    config,
+    store,
+    clock,
+    sessions: new SessionService(store, clock),
+    authz: new AuthzService(store),
+  };
   const https =
     config.tlsCert && config.tlsKey
       ? { https: { cert: fs.readFileSync(config.tlsCert), key: fs.readFileSync(config.tlsKey) } }

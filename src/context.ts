@@ -1,4 +1,5 @@
 import type { SessionService } from './auth/sessions.js';
+import type { AuthzService } from './authz/service.js';
 import type { Config } from './config.js';
 import type { Store } from './store/db.js';
 
@@ -9,4 +10,6 @@ export interface AppContext {
   /** Injected so tests can move time (lock expiry, token idle expiry). */
   clock: () => Date;
   sessions: SessionService;
+  /** The permission view, reloaded when the authz version moves. */
+  authz: AuthzService;
 }

@@ -9,11 +9,7 @@ import type { Executor, Tx } from './db.js';
  * it moved, so a change applies to the next request on every node.
  */
 export async function bumpAuthzVersion(tx: Tx): Promise<void> {
-  await tx
-    .updateTable('authz_version')
-    .set({ version: sql`version + 1` })
-    .where('id', '=', 1)
-    .execute();
+  await tx.updateTable('authz_version').set({ version: sql`version + 1` }).where('id', '=', 1).execute();
 }
 
 export async function readAuthzVersion(db: Executor): Promise<number> {
@@ -51,4 +47,31 @@ export async function loadAuthzView(db: Executor): Promise<AuthzView> {
     memberships: memberships.map((m) => [m.group_id, m.user_id] as const),
     userCompanies: users.map((u) => [u.id, u.company_id] as const),
   });
+}
+
+/** Adds one association; the caller bumps the version in the same transaction. */
+export async function grant(
+  tx: Tx,
+  a: {
+    entityType: number;
+    entityId: number;
+    principalKind: 'user' | 'group';
+    principalId: number;
+    roleId: number;
+    companyId: number;
+  },
+  at: string,
+): Promise<void> {
+  await tx
+    .insertInto('security_associations')
+    .values({
+      entity_type: a.entityType,
+      entity_id: a.entityId,
+      principal_kind: a.principalKind,
+      principal_id: a.principalId,
+      role_id: a.roleId,
+      company_id: a.companyId,
+      created_at: at,
+    })
+    .execute();
 }

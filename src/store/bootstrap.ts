@@ -1,6 +1,7 @@
 import { appendAudit } from '../audit/log.js';
 import { hashSecret } from '../crypto/passwords.js';
 import { newGuid, randomHex } from '../crypto/secrets.js';
+import { bumpAuthzVersion, grant } from './authz.js';
 import type { Store } from './db.js';
 import { addMember, createGroup, createUser } from './directory.js';
 import { COMMCELL_ID } from './schema.js';
@@ -47,6 +48,12 @@ export async function bootstrap(store: Store, adminPassword: string | null, now:
       now: at,
     });
     await addMember(tx, groupId, admin.id);
+    await grant(
+      tx,
+      { entityType: 1, entityId: 0, principalKind: 'group', principalId: groupId, roleId: 1, companyId: COMMCELL_ID },
+      at,
+    );
+    await bumpAuthzVersion(tx);
     await appendAudit(tx, {
       actor: null,
       companyId: COMMCELL_ID,

@@ -427,10 +427,25 @@ describe('GET AuditTrail', () => {
       }
     }
     // Each refusal is itself a security event in the trail.
-    const denied = await t.store.db.selectFrom('audit_log').selectAll().where('operation', '=', 'access.denied').execute();
+    const denied = await t.store.db
+      .selectFrom('audit_log')
+      .selectAll()
+      .where('operation', '=', 'access.denied')
+      .execute();
     expect(denied).toHaveLength(6);
-    expect(denied.map((d) => d.actor_name).sort()).toEqual(['acme\\bob', 'acme\\bob', 'acme\\bob', 'plain', 'plain', 'plain']);
-    expect(denied[0]).toMatchObject({ outcome: 'failure', target_type: 'route', target_name: 'GET /commandcenter/api/AuditTrail' });
+    expect(denied.map((d) => d.actor_name).sort()).toEqual([
+      'acme\\bob',
+      'acme\\bob',
+      'acme\\bob',
+      'plain',
+      'plain',
+      'plain',
+    ]);
+    expect(denied[0]).toMatchObject({
+      outcome: 'failure',
+      target_type: 'route',
+      target_name: 'GET /commandcenter/api/AuditTrail',
+    });
   });
 });
 

@@ -3,7 +3,7 @@ import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { queryAudit } from '../../audit/log.js';
 import type { AppContext } from '../../context.js';
-import { may } from '../../domain/permissions.js';
+import { mayDo } from '../authorize.js';
 import { sendCs } from '../codec.js';
 import { CsError } from '../errors.js';
 import { principalOf } from '../plugin.js';
@@ -38,7 +38,8 @@ export function registerAuditRoutes(app: FastifyInstance, ctx: AppContext): void
     const q = req.query;
     // A tenant administrator sees its own company's trail and nothing else.
     const companyId = p.commcellAdmin ? q.companyId : p.companyId;
-    if (!may(p, { kind: 'audit.view', companyId: companyId ?? null })) throw new CsError('INSUFFICIENT_PRIVILEGES');
+    if (!(await mayDo(ctx, p, { kind: 'audit.view', companyId: companyId ?? null })))
+      throw new CsError('INSUFFICIENT_PRIVILEGES');
     if (!p.commcellAdmin && q.companyId !== undefined && q.companyId !== p.companyId) {
       return sendCs(req, reply, 'App_AuditTrailResp', { auditTrail: [], totalRecords: 0 });
     }

@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { appendAudit } from '../../audit/log.js';
 import type { AppContext } from '../../context.js';
 import { newGuid } from '../../crypto/secrets.js';
-import { canSeeCompany, may } from '../../domain/permissions.js';
+import { bumpAuthzVersion, grant } from '../../store/authz.js';
 import {
   addMember,
   companyById,
@@ -17,6 +17,7 @@ import {
 } from '../../store/directory.js';
 import type { Company } from '../../store/schema.js';
 import { actorOf, pathId } from '../actor.js';
+import { mayDo, seesCompany } from '../authorize.js';
 import { sendCs } from '../codec.js';
 import { CsError } from '../errors.js';
 import { principalOf } from '../plugin.js';
@@ -92,7 +93,7 @@ export function registerOrganizationRoutes(app: FastifyInstance, ctx: AppContext
     },
     async (req, reply) => {
       const p = principalOf(req);
-      if (!may(p, { kind: 'company.create' })) throw new CsError('INSUFFICIENT_PRIVILEGES');
+      if (!(await mayDo(ctx, p, { kind: 'company.create' }))) throw new CsError('INSUFFICIENT_PRIVILEGES');
       const { organization, organizationProperties } = req.body.organizationInfo;
       const now = ctx.clock();
       const at = now.toISOString();
@@ -115,6 +116,18 @@ export function registerOrganizationRoutes(app: FastifyInstance, ctx: AppContext
             .executeTakeFirstOrThrow();
           const adminGroup = await createGroup(tx, company.id, 'Tenant Admin', 'tenant-admin', at);
           await createGroup(tx, company.id, 'Tenant Users', 'tenant-users', at);
+          await grant(
+            tx,
+            {
+              entityType: 61,
+              entityId: company.id,
+              principalKind: 'group',
+              principalId: adminGroup,
+              roleId: 2,
+              companyId: company.id,
+            },
+            at,
+          );
           // Primary contacts become the company's first administrators; they
           // have no password until one is set for them.
           const stored: Array<{ fullName: string; email: string; user: { userName: string; userId: number } }> = [];
@@ -138,6 +151,7 @@ export function registerOrganizationRoutes(app: FastifyInstance, ctx: AppContext
             .set({ primary_contacts: JSON.stringify(stored) })
             .where('id', '=', company.id)
             .execute();
+          await bumpAuthzVersion(tx);
           await appendAudit(tx, {
             actor: actorOf(p),
             companyId: company.id,
@@ -168,7 +182,7 @@ export function registerOrganizationRoutes(app: FastifyInstance, ctx: AppContext
   r.get('/Organization/:id', async (req, reply) => {
     const p = principalOf(req);
     const id = pathId(req);
-    if (id === null || !canSeeCompany(p, id)) throw new CsError('NOT_FOUND');
+    if (id === null || !(await seesCompany(ctx, p, id))) throw new CsError('NOT_FOUND');
     const c = await companyById(db, id);
     if (!c) throw new CsError('NOT_FOUND');
     const users = (await countUsersByCompany(db)).get(c.id) ?? 0;
@@ -212,7 +226,7 @@ export function registerOrganizationRoutes(app: FastifyInstance, ctx: AppContext
   r.get('/Organization/:id/TwoFactorAuth', async (req, reply) => {
     const p = principalOf(req);
     const id = pathId(req);
-    if (id === null || !canSeeCompany(p, id) || !(await companyById(db, id))) throw new CsError('NOT_FOUND');
+    if (id === null || !(await seesCompany(ctx, p, id)) || !(await companyById(db, id))) throw new CsError('NOT_FOUND');
     return sendCs(req, reply, 'App_TwoFactorAuthResp', { twoFactorAuthenticationInfo: { mode: 0 } });
   });
 }

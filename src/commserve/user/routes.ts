@@ -6,8 +6,8 @@ import type { AppContext } from '../../context.js';
 import { hashSecret, verifySecret } from '../../crypto/passwords.js';
 import { accountFailure, lockRemaining } from '../../domain/lockout.js';
 import { passwordAcceptable } from '../../domain/password-policy.js';
-import { canSeeCompany, may } from '../../domain/permissions.js';
 import { loginName, type Principal } from '../../domain/principal.js';
+import { bumpAuthzVersion } from '../../store/authz.js';
 import {
   addMember,
   companyByDomain,
@@ -23,6 +23,7 @@ import {
 import type { User } from '../../store/schema.js';
 import { clearThrottle, readThrottle, writeThrottle } from '../../store/throttle.js';
 import { actorOf, pathId } from '../actor.js';
+import { mayDo, seesCompany } from '../authorize.js';
 import { readSecret, sendCs } from '../codec.js';
 import { CsError } from '../errors.js';
 import { splitLoginName } from '../login/login.js';
@@ -159,11 +160,11 @@ export function registerUserRoutes(app: FastifyInstance, ctx: AppContext): void 
     }
     const company =
       domain === null ? await companyById(db, p.commcellAdmin ? 0 : p.companyId) : await companyByDomain(db, domain);
-    if (!company || !canSeeCompany(p, company.id)) {
+    if (!company || !(await seesCompany(ctx, p, company.id))) {
       throw new CsError('NOT_FOUND', `no company with domain name ${domain ?? p.companyDomain}`);
     }
     const companyId = company.id;
-    if (!may(p, { kind: 'user.manage', companyId })) throw new CsError('INSUFFICIENT_PRIVILEGES');
+    if (!(await mayDo(ctx, p, { kind: 'user.manage', companyId }))) throw new CsError('INSUFFICIENT_PRIVILEGES');
     const generate = item.systemGeneratePassword !== undefined && toBool(item.systemGeneratePassword);
     const password = readSecret(req, item.password, `users[${index}].password`);
     // systemGeneratePassword covers an absent password only, never a weak one that was given.
@@ -193,6 +194,8 @@ export function registerUserRoutes(app: FastifyInstance, ctx: AppContext): void 
           now: now.toISOString(),
         });
         for (const g of groupIds) await addMember(tx, g, u.id);
+        // A new user and its memberships are part of the permission view.
+        await bumpAuthzVersion(tx);
         await appendAudit(tx, {
           actor: actorOf(p),
           companyId,
@@ -219,8 +222,8 @@ export function registerUserRoutes(app: FastifyInstance, ctx: AppContext): void 
     const u = await userById(db, id);
     if (
       !u ||
-      !canSeeCompany(p, u.company_id) ||
-      !may(p, { kind: 'user.view', companyId: u.company_id, userId: u.id })
+      !(await seesCompany(ctx, p, u.company_id)) ||
+      !(await mayDo(ctx, p, { kind: 'user.view', companyId: u.company_id, userId: u.id }))
     ) {
       throw new CsError('NOT_FOUND');
     }
@@ -245,7 +248,7 @@ export function registerUserRoutes(app: FastifyInstance, ctx: AppContext): void 
       const p = principalOf(req);
       const target = await visibleUser(p, pathId(req));
       const self = target.id === p.userId;
-      if (!self && !may(p, { kind: 'user.manage', companyId: target.company_id, userId: target.id })) {
+      if (!self && !(await mayDo(ctx, p, { kind: 'user.manage', companyId: target.company_id, userId: target.id }))) {
         throw new CsError('INSUFFICIENT_PRIVILEGES');
       }
       const item = req.body.users[0] as UpdateUserBody['users'][number];

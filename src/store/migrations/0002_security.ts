@@ -125,6 +125,22 @@ export async function up(db: Kysely<any>, { dialect }: MigrationContext): Promis
       .values(perms.map((permission) => ({ role_id: roleId, permission })))
       .execute();
   }
+  // The built-in groups made before this migration get what they implied:
+  // master holds Master on the CommCell, a Tenant Admin group Tenant Admin on its company.
+  const groups = await db.selectFrom('user_groups').select(['id', 'company_id', 'system_kind']).execute();
+  for (const g of groups) {
+    const grant =
+      g.system_kind === 'master'
+        ? { entity_type: 1, entity_id: 0, role_id: 1 }
+        : g.system_kind === 'tenant-admin'
+          ? { entity_type: 61, entity_id: g.company_id, role_id: 2 }
+          : null;
+    if (!grant) continue;
+    await db
+      .insertInto('security_associations')
+      .values({ ...grant, principal_kind: 'group', principal_id: g.id, company_id: g.company_id, created_at: at })
+      .execute();
+  }
   if (dialect === 'postgres') {
     // Explicit ids above do not advance the sequence.
     await sql`select setval(pg_get_serial_sequence('roles', 'id'), 100)`.execute(db);
