@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { type ParseError, parse as parseJsonc } from 'jsonc-parser';
 import { FROM_XML } from '../http/validation.js';
 import { buildXml, parseXmlMessage, XmlError } from '../http/xml.js';
 import { CsError } from './errors.js';
@@ -19,6 +20,22 @@ declare module 'fastify' {
     roots?: readonly string[];
     /** The reply shape of an error on this route, when it is not App_GenericResp. */
     errorReply?: (code: number, message: string, extra: Record<string, unknown>) => [string, Record<string, unknown>];
+  }
+}
+
+/**
+ * Strict JSON, with one leniency: trailing commas. The product's own
+ * documentation sends them (the POST Security sample ends `"roleId": 3, }`),
+ * so clients copied from it must work. Nothing else non-standard is taken.
+ */
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    const errors: ParseError[] = [];
+    const value = parseJsonc(text, errors, { allowTrailingComma: true, disallowComments: true });
+    if (errors.length === 0 && !/"__proto__"\s*:/.test(text)) return value;
+    throw new CsError('MALFORMED_JSON', `malformed JSON: ${(e as Error).message}`);
   }
 }
 
@@ -97,12 +114,7 @@ export function registerCommServeParsers(app: FastifyInstance): void {
       req.csFormat = 'json';
       const text = (body as string).trim();
       if (text === '') return done(null, {});
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(text);
-      } catch (e) {
-        throw new CsError('MALFORMED_JSON', `malformed JSON: ${(e as Error).message}`);
-      }
+      const parsed = parseJson(text);
       done(null, unwrap(req, canonicalizeJson(parsed)));
     } catch (e) {
       done(e as Error, undefined);
