@@ -9,6 +9,7 @@ import { registerCommServeParsers, sendCs } from './codec.js';
 import { CS_ERRORS, CsError } from './errors.js';
 import { registerLoginRoutes } from './login/routes.js';
 import { registerOrganizationRoutes } from './organization/routes.js';
+import { registerSecurityRoutes } from './security/routes.js';
 import { registerUserRoutes } from './user/routes.js';
 
 declare module 'fastify' {
@@ -104,4 +105,5 @@ export async function commServePlugin(app: FastifyInstance, ctx: AppContext): Pr
   registerOrganizationRoutes(app, ctx);
   registerUserRoutes(app, ctx);
   registerAuditRoutes(app, ctx);
+  registerSecurityRoutes(app, ctx);
 }

@@ -1,0 +1,143 @@
+import type { AuthzView, EntityRef } from '../../domain/authz.js';
+import { ENTITY_TYPES, PERMISSIONS, type Permission } from '../../domain/catalogue.js';
+import { canSeeCompany } from '../../domain/permissions.js';
+import type { Principal } from '../../domain/principal.js';
+import type { Executor } from '../../store/db.js';
+import { companyByDomain, companyById, nameKey } from '../../store/directory.js';
+import { CsError } from '../errors.js';
+import { splitLoginName } from '../login/login.js';
+
+export interface ResolvedPrincipal {
+  kind: 'user' | 'group';
+  id: number;
+  name: string;
+  companyId: number;
+}
+
+export interface ResolvedRole {
+  id: number;
+  name: string;
+  companyId: number;
+  permissions: Permission[];
+}
+
+/**
+ * Names and ids of one request to rows, each looked up once. Everything the
+ * caller may not see answers "not found", exactly as a missing one does.
+ */
+export class Resolver {
+  private readonly principals = new Map<string, ResolvedPrincipal>();
+  private readonly roles = new Map<string, ResolvedRole>();
+  private readonly companies = new Map<string, number | null>();
+
+  constructor(
+    private readonly db: Executor,
+    private readonly view: AuthzView,
+    private readonly caller: Principal,
+  ) {}
+
+  /** The company owning a visible, existing entity; NOT_FOUND otherwise. */
+  async entityCompany(ref: EntityRef): Promise<number> {
+    let company: number | null;
+    if (ref.type === ENTITY_TYPES.company) {
+      company = (await companyById(this.db, ref.id)) && ref.id !== 0 ? ref.id : null;
+    } else {
+      company = this.view.companyOf(ref);
+    }
+    if (company === null || !canSeeCompany(this.view, this.caller, company)) {
+      throw new CsError('NOT_FOUND', `no entity of type ${ref.type} with id ${ref.id}`);
+    }
+    return company;
+  }
+
+  private async companyOfDomain(domain: string | null): Promise<number | null> {
+    if (domain === null) return this.caller.companyId;
+    const key = nameKey(domain);
+    if (!this.companies.has(key)) this.companies.set(key, (await companyByDomain(this.db, domain))?.id ?? null);
+    return this.companies.get(key) ?? null;
+  }
+
+  /** `{userId|userName}` or `{userGroupId|userGroupName}`; a bare name is of the caller's company. */
+  async principal(obj: Record<string, unknown>): Promise<ResolvedPrincipal> {
+    const kind = obj.userGroupId !== undefined || obj.userGroupName !== undefined ? 'group' : 'user';
+    const idValue = kind === 'user' ? obj.userId : obj.userGroupId;
+    const nameValue = kind === 'user' ? obj.userName : obj.userGroupName;
+    if (idValue === undefined && nameValue === undefined) {
+      throw new CsError('INVALID_VALUE', 'userOrGroup needs userId, userName, userGroupId or userGroupName');
+    }
+    const cacheKey = `${kind}:${idValue ?? ''}:${String(nameValue ?? '').toLowerCase()}`;
+    const hit = this.principals.get(cacheKey);
+    if (hit) return hit;
+    let row: { id: number; name: string; company_id: number } | undefined;
+    if (idValue !== undefined) {
+      const id = Number(idValue);
+      if (Number.isInteger(id) && id >= 0 && id <= 2_147_483_647) row = await this.find(kind, { id });
+    } else {
+      const { domain, user } = splitLoginName(String(nameValue));
+      const companyId = await this.companyOfDomain(domain);
+      if (companyId !== null) row = await this.find(kind, { companyId, key: nameKey(user) });
+    }
+    if (!row || !canSeeCompany(this.view, this.caller, row.company_id)) {
+      throw new CsError('NOT_FOUND', `no ${kind === 'user' ? 'user' : 'user group'} ${String(nameValue ?? idValue)}`);
+    }
+    const found: ResolvedPrincipal = { kind, id: row.id, name: row.name, companyId: row.company_id };
+    this.principals.set(cacheKey, found);
+    return found;
+  }
+
+  private find(
+    kind: 'user' | 'group',
+    by: { id: number } | { companyId: number; key: string },
+  ): Promise<{ id: number; name: string; company_id: number } | undefined> {
+    if (kind === 'user') {
+      const q = this.db.selectFrom('users').select(['id', 'user_name as name', 'company_id']);
+      return (
+        'id' in by ? q.where('id', '=', by.id) : q.where('company_id', '=', by.companyId).where('name_key', '=', by.key)
+      ).executeTakeFirst();
+    }
+    const q = this.db.selectFrom('user_groups').select(['id', 'name', 'company_id']);
+    return (
+      'id' in by ? q.where('id', '=', by.id) : q.where('company_id', '=', by.companyId).where('name_key', '=', by.key)
+    ).executeTakeFirst();
+  }
+
+  /** `{roleId|roleName}`: built-in roles, and custom roles of the caller's company. */
+  async role(obj: Record<string, unknown>): Promise<ResolvedRole> {
+    if (obj.roleId === undefined && obj.roleName === undefined) {
+      throw new CsError('INVALID_VALUE', 'role needs roleId or roleName');
+    }
+    const cacheKey = `${obj.roleId ?? ''}:${String(obj.roleName ?? '').toLowerCase()}`;
+    const hit = this.roles.get(cacheKey);
+    if (hit) return hit;
+    let q = this.db.selectFrom('roles').select(['id', 'name', 'company_id']);
+    if (obj.roleId !== undefined) {
+      const id = Number(obj.roleId);
+      q = q.where('id', '=', Number.isInteger(id) && id >= 0 && id <= 2_147_483_647 ? id : -1);
+    } else {
+      q = q.where('name_key', '=', nameKey(String(obj.roleName))).where('company_id', 'in', [0, this.caller.companyId]);
+    }
+    const rows = await q.orderBy('company_id', 'desc').execute();
+    // Built-in roles (the CommCell's) are everyone's; custom ones their company's.
+    const row = rows.find((r) => r.company_id === 0 || canSeeCompany(this.view, this.caller, r.company_id));
+    if (!row) throw new CsError('NOT_FOUND', `no role ${String(obj.roleName ?? obj.roleId)}`);
+    const perms = await this.db
+      .selectFrom('role_permissions')
+      .select('permission')
+      .where('role_id', '=', row.id)
+      .execute();
+    const found: ResolvedRole = {
+      id: row.id,
+      name: row.name,
+      companyId: row.company_id,
+      permissions: perms
+        .map((p) => p.permission)
+        .filter((p): p is Permission => (PERMISSIONS as readonly string[]).includes(p)),
+    };
+    this.roles.set(cacheKey, found);
+    return found;
+  }
+}
+
+export function entityLabel(ref: EntityRef): string {
+  return `${ref.type}:${ref.id}`;
+}

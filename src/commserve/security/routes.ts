@@ -1,0 +1,304 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { type Static, Type } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import { appendAudit } from '../../audit/log.js';
+import type { AppContext } from '../../context.js';
+import type { AuthzView, EntityRef } from '../../domain/authz.js';
+import { isPermission } from '../../domain/catalogue.js';
+import { type AssociationOp, parseAssociationOp, parseEntityRef } from '../../domain/entity-ref.js';
+import { canSeeCompany } from '../../domain/permissions.js';
+import type { Principal } from '../../domain/principal.js';
+import { bumpAuthzVersion } from '../../store/authz.js';
+import type { Tx } from '../../store/db.js';
+import { actorOf } from '../actor.js';
+import { sendCs } from '../codec.js';
+import { CS_ERRORS, CsError } from '../errors.js';
+import { principalOf } from '../plugin.js';
+import { type ResolvedPrincipal, type ResolvedRole, Resolver } from './resolve.js';
+
+const Loose = Type.Object({}, { additionalProperties: true });
+
+export const SecurityBody = Type.Object({
+  entityAssociated: Type.Object({ entity: Type.Array(Loose, { minItems: 1, maxItems: 10_000 }) }),
+  securityAssociations: Type.Object({
+    associationsOperationType: Type.Union([Type.String({ maxLength: 20 }), Type.Integer()]),
+    associations: Type.Optional(
+      Type.Array(
+        Type.Object({
+          userOrGroup: Type.Array(Loose, { minItems: 1, maxItems: 1 }),
+          properties: Type.Object({ role: Loose }),
+        }),
+        { maxItems: 100_000 },
+      ),
+    ),
+  }),
+});
+export type SecurityBody = Static<typeof SecurityBody>;
+
+/** One association as the request names it, and what it resolved to. */
+interface Item {
+  ref: EntityRef | null;
+  entityCompany: number;
+  principal: ResolvedPrincipal | null;
+  role: ResolvedRole | null;
+  error: CsError | null;
+}
+
+interface ResultItem {
+  errorCode: number;
+  warningCode: number;
+  warningMessage: string;
+  errorMessage?: string;
+}
+
+const FAILED_BY_OTHERS: ResultItem = {
+  errorCode: 2,
+  warningCode: 0,
+  warningMessage: 'Not applied: another association of this request failed, and a request applies whole or not at all',
+};
+
+const rowKey = (ref: EntityRef, p: ResolvedPrincipal, roleId: number) =>
+  `${ref.type}:${ref.id}:${p.kind}:${p.id}:${roleId}`;
+
+export function registerSecurityRoutes(app: FastifyInstance, ctx: AppContext): void {
+  const r = app.withTypeProvider<TypeBoxTypeProvider>();
+
+  r.post(
+    '/Security',
+    {
+      schema: { body: SecurityBody },
+      config: {
+        errorReply: (code, message) => [
+          'App_SecurityAssociationResp',
+          {
+            response: [{ errorCode: code, warningCode: 0, warningMessage: message }],
+            errorCode: code,
+            errorMessage: message,
+          },
+        ],
+      },
+    },
+    async (req, reply) => {
+      const p = principalOf(req);
+      const op = parseAssociationOp(req.body.securityAssociations.associationsOperationType);
+      if (!op)
+        throw new CsError('BAD_REQUEST', 'associationsOperationType must be OVERWRITE, ADD or DELETE (1, 2 or 3)');
+      const associations = req.body.securityAssociations.associations ?? [];
+      if (op !== 'OVERWRITE' && associations.length === 0) {
+        throw new CsError('BAD_REQUEST', `${op} needs at least one association`);
+      }
+      const now = ctx.clock();
+      const view = await ctx.authz.current();
+
+      const outcome = await ctx.store.db
+        .transaction()
+        .execute(async (tx) => {
+          const resolver = new Resolver(tx, view, p);
+          const items: Item[] = [];
+          const overwritten: Array<{ ref: EntityRef; company: number }> = [];
+          for (const raw of req.body.entityAssociated.entity) {
+            const ref = parseEntityRef(raw);
+            let entityCompany = -1;
+            let entityError: CsError | null = null;
+            if (!ref) {
+              entityError = new CsError(
+                'INVALID_VALUE',
+                'entity needs entityType and entityId, or a typed id such as clientId',
+              );
+            } else {
+              try {
+                entityCompany = await resolver.entityCompany(ref);
+                if (!view.allowed(p.userId, 'Security Management', ref)) throw new CsError('INSUFFICIENT_PRIVILEGES');
+                if (op === 'OVERWRITE') overwritten.push({ ref, company: entityCompany });
+              } catch (e) {
+                entityError = asCsError(e);
+              }
+            }
+            for (const a of associations) {
+              const item: Item = { ref, entityCompany, principal: null, role: null, error: entityError };
+              if (!item.error && ref) {
+                try {
+                  item.principal = await resolver.principal(a.userOrGroup[0] as Record<string, unknown>);
+                  item.role = await resolver.role(a.properties.role as Record<string, unknown>);
+                  checkGrant(view, p, ref, entityCompany, item.principal, item.role);
+                } catch (e) {
+                  item.error = asCsError(e);
+                }
+              }
+              items.push(item);
+            }
+          }
+          if (items.some((i) => i.error)) return { items, applied: false };
+          await apply(tx, op, items, overwritten, now.toISOString());
+          // Throwing rolls back what apply() already wrote.
+          if (items.some((i) => i.error)) throw new Rollback(items);
+          await bumpAuthzVersion(tx);
+          await appendAudit(tx, {
+            actor: actorOf(p),
+            companyId: overwritten[0]?.company ?? items[0]?.entityCompany ?? p.companyId,
+            operation: `security.${op.toLowerCase()}`,
+            targetType: 'security-associations',
+            targetName: [...new Set(items.map((i) => `${i.ref?.type}:${i.ref?.id}`))].slice(0, 20).join(','),
+            outcome: 'success',
+            details: {
+              entities: req.body.entityAssociated.entity.length,
+              associations: items.slice(0, 100).map((i) => ({
+                entity: i.ref,
+                [i.principal?.kind === 'group' ? 'userGroup' : 'user']: i.principal?.name,
+                role: i.role?.name,
+              })),
+              total: items.length,
+            },
+            sourceAddr: req.ip,
+            at: now,
+          });
+          return { items, applied: true };
+        })
+        .catch((e: unknown) => {
+          if (e instanceof Rollback) return { items: e.items, applied: false };
+          throw e;
+        });
+
+      if (!outcome.applied) {
+        // A refused request is a security event too, recorded on its own once nothing was applied.
+        const failed = outcome.items.filter((i) => i.error);
+        await ctx.store.db.transaction().execute((tx) =>
+          appendAudit(tx, {
+            actor: actorOf(p),
+            operation: `security.${op.toLowerCase()}`,
+            targetType: 'security-associations',
+            outcome: 'failure',
+            reason: failed[0]?.error?.message ?? '',
+            details: {
+              failed: failed.length,
+              total: outcome.items.length,
+              codes: [...new Set(failed.map((i) => i.error?.code))],
+            },
+            sourceAddr: req.ip,
+            at: now,
+          }),
+        );
+      }
+      const response: ResultItem[] = outcome.items.map((i) =>
+        i.error
+          ? { errorCode: i.error.code, warningCode: 0, warningMessage: i.error.message, errorMessage: i.error.message }
+          : outcome.applied
+            ? { errorCode: 0, warningCode: 0, warningMessage: '' }
+            : FAILED_BY_OTHERS,
+      );
+      return sendCs(req, reply, 'App_SecurityAssociationResp', { response });
+    },
+  );
+}
+
+class Rollback extends Error {
+  constructor(readonly items: Item[]) {
+    super('rollback');
+  }
+}
+
+function asCsError(e: unknown): CsError {
+  if (e instanceof CsError && e.http === 200) return e;
+  throw e;
+}
+
+/**
+ * A grant must stay inside the principal's company, and may not give more
+ * than the caller holds on that entity (no granting oneself Master).
+ */
+function checkGrant(
+  view: AuthzView,
+  caller: Principal,
+  ref: EntityRef,
+  entityCompany: number,
+  principal: ResolvedPrincipal,
+  role: ResolvedRole,
+): void {
+  if (principal.companyId !== 0 && principal.companyId !== entityCompany) {
+    throw new CsError('INVALID_VALUE', "a company's users and groups can only be granted on that company's entities");
+  }
+  if (role.companyId !== 0 && role.companyId !== entityCompany) {
+    throw new CsError('INVALID_VALUE', "a company's custom role can only be used on that company's entities");
+  }
+  if (!canSeeCompany(view, caller, principal.companyId)) throw new CsError('NOT_FOUND');
+  const missing = role.permissions.filter((perm) => isPermission(perm) && !view.allowed(caller.userId, perm, ref));
+  if (missing.length > 0) {
+    throw new CsError(
+      'INSUFFICIENT_PRIVILEGES',
+      `${CS_ERRORS.INSUFFICIENT_PRIVILEGES.message}: the role ${role.name} includes ${missing.join(', ')}, which you do not hold here`,
+    );
+  }
+}
+
+async function apply(
+  tx: Tx,
+  op: AssociationOp,
+  items: Item[],
+  overwritten: Array<{ ref: EntityRef; company: number }>,
+  at: string,
+): Promise<void> {
+  const refs = new Map<string, EntityRef>();
+  for (const i of items) if (i.ref) refs.set(`${i.ref.type}:${i.ref.id}`, i.ref);
+  for (const { ref } of overwritten) {
+    await tx
+      .deleteFrom('security_associations')
+      .where('entity_type', '=', ref.type)
+      .where('entity_id', '=', ref.id)
+      .execute();
+  }
+  // What exists now on the entities of this request, to answer duplicate ADDs
+  // and DELETEs of nothing per item.
+  const existing = new Set<string>();
+  for (const ref of refs.values()) {
+    const rows = await tx
+      .selectFrom('security_associations')
+      .select(['entity_type', 'entity_id', 'principal_kind', 'principal_id', 'role_id'])
+      .where('entity_type', '=', ref.type)
+      .where('entity_id', '=', ref.id)
+      .execute();
+    for (const r of rows)
+      existing.add(`${r.entity_type}:${r.entity_id}:${r.principal_kind}:${r.principal_id}:${r.role_id}`);
+  }
+  const inserts = [];
+  for (const i of items) {
+    if (!i.ref || !i.principal || !i.role) continue;
+    const key = rowKey(i.ref, i.principal, i.role.id);
+    if (op === 'DELETE') {
+      if (!existing.has(key)) {
+        i.error = new CsError('NOT_FOUND', 'no such association to delete');
+        continue;
+      }
+      existing.delete(key);
+      await tx
+        .deleteFrom('security_associations')
+        .where('entity_type', '=', i.ref.type)
+        .where('entity_id', '=', i.ref.id)
+        .where('principal_kind', '=', i.principal.kind)
+        .where('principal_id', '=', i.principal.id)
+        .where('role_id', '=', i.role.id)
+        .execute();
+      continue;
+    }
+    if (existing.has(key)) {
+      // OVERWRITE lists the wanted state: naming one twice is no error.
+      if (op === 'ADD') i.error = new CsError('ALREADY_EXISTS', 'that association already exists');
+      continue;
+    }
+    existing.add(key);
+    inserts.push({
+      entity_type: i.ref.type,
+      entity_id: i.ref.id,
+      principal_kind: i.principal.kind,
+      principal_id: i.principal.id,
+      role_id: i.role.id,
+      company_id: i.entityCompany,
+      created_at: at,
+    });
+  }
+  for (let k = 0; k < inserts.length; k += 500) {
+    await tx
+      .insertInto('security_associations')
+      .values(inserts.slice(k, k + 500))
+      .execute();
+  }
+}

@@ -1,0 +1,366 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { addEntities } from '../../../test/estate.js';
+import { ADMIN_PASSWORD, BASE, b64, makeTenant, startApp, type TestApp } from '../../../test/harness.js';
+
+let t: TestApp;
+let admin: string;
+let acme: Awaited<ReturnType<typeof makeTenant>>;
+let beta: Awaited<ReturnType<typeof makeTenant>>;
+
+// CommCell: plan 10. acme: client group 100 > client 101 (also in group 102) >
+// agent 103 > instance 104 > backup set 105 > subclient 106; plan 110.
+// beta: client 201.
+beforeEach(async () => {
+  t = await startApp();
+  admin = await t.login();
+  acme = await makeTenant(t, admin, 'acme');
+  beta = await makeTenant(t, admin, 'beta');
+  await addEntities(
+    t.store,
+    [
+      { id: 10, type: 158, companyId: 0, name: 'gold' },
+      { id: 100, type: 28, companyId: acme.companyId, name: 'servers' },
+      { id: 102, type: 28, companyId: acme.companyId, name: 'linux' },
+      { id: 101, type: 3, companyId: acme.companyId, name: 'db01' },
+      { id: 103, type: 4, companyId: acme.companyId, parentId: 101, name: 'File System' },
+      { id: 104, type: 5, companyId: acme.companyId, parentId: 103, name: 'default' },
+      { id: 105, type: 6, companyId: acme.companyId, parentId: 104, name: 'defaultBackupSet' },
+      { id: 106, type: 7, companyId: acme.companyId, parentId: 105, name: 'default' },
+      { id: 110, type: 158, companyId: acme.companyId, name: 'acme-plan' },
+      { id: 201, type: 3, companyId: beta.companyId, name: 'beta01' },
+    ],
+    [
+      [100, 101],
+      [102, 101],
+    ],
+  );
+  for (const [name, domain] of [
+    ['RSmith', null],
+    ['bob', 'acme'],
+    ['carl', 'acme'],
+    ['zed', 'beta'],
+  ] as const) {
+    const res = await t.call('POST', '/User', admin, {
+      users: [{ userEntity: { userName: domain ? `${domain}\\${name}` : name }, password: b64(`${name}-Passw0rd!`) }],
+    });
+    expect(res.json().response[0].errorCode).toBe(0);
+  }
+});
+afterEach(async () => {
+  await t.close();
+});
+
+const post = (token: string, body: unknown, headers: Record<string, string> = {}) =>
+  t.call('POST', '/Security', token, body, headers);
+
+const assoc = (
+  entity: Record<string, unknown>,
+  op: string | number,
+  ...items: Array<[Record<string, unknown>, Record<string, unknown>]>
+) => ({
+  entityAssociated: { entity: [entity] },
+  securityAssociations: {
+    associationsOperationType: op,
+    associations: items.map(([who, role]) => ({ userOrGroup: [who], properties: { role } })),
+  },
+});
+
+const codes = (res: { json(): { response: Array<{ errorCode: number }> } }) =>
+  res.json().response.map((r) => r.errorCode);
+
+async function count() {
+  const r = await t.store.db
+    .selectFrom('security_associations')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirstOrThrow();
+  return Number(r.n);
+}
+
+describe('POST Security', () => {
+  it("takes the seed's sample request verbatim (trailing comma and all) and answers as the seed shows", async () => {
+    const sample = `{ "entityAssociated": { "entity": [{ "entityType": 158, "_type_": 150, "entityId": 10 }] }, "securityAssociations": { "associationsOperationType": "ADD", "associations": [{ "userOrGroup": [{ "userName": "RSmith" }], "properties": { "role": { "roleId": 3, } } }] }
+}`;
+    const res = await t.inject({
+      method: 'POST',
+      url: `${BASE}/Security`,
+      headers: { authtoken: admin, accept: 'application/json', 'content-type': 'application/json' },
+      payload: sample,
+    });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual({ response: [{ warningCode: 0, errorCode: 0, warningMessage: '' }] });
+    const rows = await t.store.db
+      .selectFrom('security_associations')
+      .selectAll()
+      .where('entity_type', '=', 158)
+      .execute();
+    expect(rows).toMatchObject([{ entity_id: 10, principal_kind: 'user', role_id: 3 }]);
+  });
+
+  it('accepts the operation as a name in any case or as 1/2/3, and typed ids for entities', async () => {
+    for (const [op, entity] of [
+      ['add', { planId: 110, _type_: 158 }],
+      [2, { clientId: 101 }],
+      ['2', { clientGroupId: 100, _type_: 28 }],
+      ['ADD', { providerId: acme.companyId }],
+      ['Add', { subclientId: '106' }],
+    ] as const) {
+      const res = await post(admin, assoc(entity, op, [{ userName: 'acme\\bob' }, { roleName: 'View' }]));
+      expect(codes(res), JSON.stringify(entity)).toEqual([0]);
+    }
+    expect(await count()).toBe(3 + 5); // master, and the two Tenant Admin groups, were there before
+  });
+
+  it('names principals and roles by id or by name, users and groups alike', async () => {
+    const bob = await t.store.db
+      .selectFrom('users')
+      .select('id')
+      .where('name_key', '=', 'bob')
+      .executeTakeFirstOrThrow();
+    const group = await t.store.db
+      .selectFrom('user_groups')
+      .select('id')
+      .where('company_id', '=', acme.companyId)
+      .where('name_key', '=', 'tenant users')
+      .executeTakeFirstOrThrow();
+    const res = await post(admin, {
+      entityAssociated: { entity: [{ entityType: 3, _type_: 150, entityId: 101 }] },
+      securityAssociations: {
+        associationsOperationType: 'ADD',
+        associations: [
+          { userOrGroup: [{ userId: bob.id, _type_: 13 }], properties: { role: { roleId: 4, _type_: 120 } } },
+          {
+            userOrGroup: [{ userGroupName: 'acme\\Tenant Users', _type_: 15 }],
+            properties: { role: { roleName: 'View' } },
+          },
+          { userOrGroup: [{ userGroupId: group.id }], properties: { role: { roleName: 'restore operator' } } },
+        ],
+      },
+    });
+    expect(codes(res)).toEqual([0, 0, 0]);
+  });
+
+  it('gives one result per association, entity by entity, for several entities at once', async () => {
+    const res = await post(admin, {
+      entityAssociated: { entity: [{ clientId: 101 }, { planId: 110 }] },
+      securityAssociations: {
+        associationsOperationType: 'ADD',
+        associations: [
+          { userOrGroup: [{ userName: 'acme\\bob' }], properties: { role: { roleName: 'View' } } },
+          { userOrGroup: [{ userName: 'acme\\carl' }], properties: { role: { roleName: 'View' } } },
+        ],
+      },
+    });
+    expect(codes(res)).toEqual([0, 0, 0, 0]);
+  });
+
+  it('answers 1201 for a duplicate ADD and 1200 for a DELETE of nothing; DELETE removes; OVERWRITE replaces', async () => {
+    const bobView = assoc({ clientId: 101 }, 'ADD', [{ userName: 'acme\\bob' }, { roleName: 'View' }]);
+    expect(codes(await post(admin, bobView))).toEqual([0]);
+    expect(codes(await post(admin, bobView))).toEqual([1201]);
+    const before = await count();
+    expect(
+      codes(
+        await post(admin, {
+          ...bobView,
+          securityAssociations: { ...bobView.securityAssociations, associationsOperationType: 'DELETE' },
+        }),
+      ),
+    ).toEqual([0]);
+    expect(await count()).toBe(before - 1);
+    expect(
+      codes(
+        await post(admin, {
+          ...bobView,
+          securityAssociations: { ...bobView.securityAssociations, associationsOperationType: 3 },
+        }),
+      ),
+    ).toEqual([1200]);
+
+    await post(
+      admin,
+      assoc(
+        { clientId: 101 },
+        'ADD',
+        [{ userName: 'acme\\bob' }, { roleName: 'View' }],
+        [{ userName: 'acme\\carl' }, { roleName: 'View' }],
+      ),
+    );
+    const over = await post(
+      admin,
+      assoc({ clientId: 101 }, 'OVERWRITE', [{ userName: 'acme\\carl' }, { roleName: 'Restore Operator' }]),
+    );
+    expect(codes(over)).toEqual([0]);
+    const rows = await t.store.db
+      .selectFrom('security_associations')
+      .selectAll()
+      .where('entity_type', '=', 3)
+      .execute();
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ role_id: 4 });
+    // OVERWRITE with nothing clears the entity.
+    expect((await post(admin, assoc({ clientId: 101 }, 1))).json()).toEqual({ response: [] });
+    expect(
+      await t.store.db.selectFrom('security_associations').selectAll().where('entity_type', '=', 3).execute(),
+    ).toEqual([]);
+  });
+
+  it('applies a request whole or not at all: a bad item rolls the good ones back', async () => {
+    const before = await count();
+    const res = await post(
+      admin,
+      assoc(
+        { clientId: 101 },
+        'ADD',
+        [{ userName: 'acme\\bob' }, { roleName: 'View' }],
+        [{ userName: 'acme\\nobody' }, { roleName: 'View' }],
+        [{ userName: 'acme\\carl' }, { roleName: 'No Such Role' }],
+      ),
+    );
+    const body = res.json();
+    expect(codes(res)).toEqual([2, 1200, 1200]);
+    expect(body.response[0].warningMessage).toMatch(/Not applied/);
+    expect(body.response[1].warningMessage).toMatch(/nobody/);
+    expect(await count()).toBe(before);
+    // A failure found while writing (a duplicate) rolls back the same way.
+    await post(admin, assoc({ clientId: 101 }, 'ADD', [{ userName: 'acme\\carl' }, { roleName: 'View' }]));
+    const dup = await post(
+      admin,
+      assoc(
+        { clientId: 101 },
+        'ADD',
+        [{ userName: 'acme\\bob' }, { roleName: 'View' }],
+        [{ userName: 'acme\\carl' }, { roleName: 'View' }],
+      ),
+    );
+    expect(codes(dup)).toEqual([2, 1201]);
+    expect(await count()).toBe(before + 1);
+  });
+
+  it('answers 1200 for unknown entities and unknown types, and 1204 for an entity named no known way', async () => {
+    expect(codes(await post(admin, assoc({ clientId: 9999 }, 'ADD', [{ userName: 'RSmith' }, { roleId: 5 }])))).toEqual(
+      [1200],
+    );
+    expect(
+      codes(await post(admin, assoc({ entityType: 3, entityId: 106 }, 'ADD', [{ userName: 'RSmith' }, { roleId: 5 }]))),
+    ).toEqual([1200]);
+    expect(
+      codes(await post(admin, assoc({ entityType: 999, entityId: 1 }, 'ADD', [{ userName: 'RSmith' }, { roleId: 5 }]))),
+    ).toEqual([1204]);
+    expect(codes(await post(admin, assoc({ nothing: 1 }, 'ADD', [{ userName: 'RSmith' }, { roleId: 5 }])))).toEqual([
+      1204,
+    ]);
+    expect(
+      codes(await post(admin, assoc({ clientId: 101 }, 'ADD', [{ userName: 'RSmith' }, { roleId: 99999 }]))),
+    ).toEqual([1200]);
+    expect(codes(await post(admin, assoc({ clientId: 101 }, 'ADD', [{ nobody: 1 }, { roleId: 5 }])))).toEqual([1204]);
+  });
+
+  it("never grants a company's user anything outside its company, even when the CommCell administrator asks", async () => {
+    for (const entity of [{ clientId: 201 }, { planId: 10 }, { commCellId: 0 }, { providerId: beta.companyId }]) {
+      const res = await post(admin, assoc(entity, 'ADD', [{ userName: 'acme\\bob' }, { roleName: 'View' }]));
+      expect(codes(res), JSON.stringify(entity)).toEqual([1204]);
+    }
+  });
+
+  it("a tenant admin manages its own company's associations, and cannot see another's (1200) or escalate (587204594)", async () => {
+    expect(
+      codes(
+        await post(
+          acme.token,
+          assoc({ clientId: 101 }, 'ADD', [{ userName: 'bob' }, { roleName: 'Restore Operator' }]),
+        ),
+      ),
+    ).toEqual([0]);
+    expect(
+      codes(await post(acme.token, assoc({ clientId: 201 }, 'ADD', [{ userName: 'bob' }, { roleName: 'View' }]))),
+    ).toEqual([1200]);
+    expect(
+      codes(await post(acme.token, assoc({ clientId: 101 }, 'ADD', [{ userName: 'beta\\zed' }, { roleName: 'View' }]))),
+    ).toEqual([1200]);
+    expect(
+      codes(await post(acme.token, assoc({ planId: 10 }, 'ADD', [{ userName: 'bob' }, { roleName: 'View' }]))),
+    ).toEqual([1200]);
+    // Tenant Admin lacks Storage Management, so it cannot hand out Master.
+    const esc = await post(
+      acme.token,
+      assoc({ providerId: acme.companyId }, 'ADD', [{ userName: 'bob' }, { roleName: 'Master' }]),
+    );
+    expect(codes(esc)).toEqual([587204594]);
+    expect(esc.json().response[0].warningMessage).toMatch(/Storage Management/);
+  });
+
+  it('a user without Security Management gets 587204594, and the refusal is audited', async () => {
+    const bob = await t.login('acme\\bob', 'bob-Passw0rd!');
+    expect(
+      codes(await post(bob, assoc({ clientId: 101 }, 'ADD', [{ userName: 'carl' }, { roleName: 'View' }]))),
+    ).toEqual([587204594]);
+  });
+
+  it('takes effect on the next request: a grant of User Management lets a user create users, its removal stops it', async () => {
+    const carl = await t.login('acme\\carl', 'carl-Passw0rd!');
+    const create = (name: string) =>
+      t.call('POST', '/User', carl, { users: [{ userEntity: { userName: name }, password: b64('Some-Passw0rd!') }] });
+    expect((await create('dave')).json().response[0].errorCode).toBe(587204594);
+    const grant = assoc({ providerId: acme.companyId }, 'ADD', [{ userName: 'carl' }, { roleName: 'Tenant Admin' }]);
+    expect(codes(await post(acme.token, grant))).toEqual([0]);
+    expect((await create('dave')).json().response[0].errorCode).toBe(0);
+    expect(
+      codes(
+        await post(acme.token, {
+          ...grant,
+          securityAssociations: { ...grant.securityAssociations, associationsOperationType: 'DELETE' },
+        }),
+      ),
+    ).toEqual([0]);
+    expect((await create('erin')).json().response[0].errorCode).toBe(587204594);
+  });
+
+  it('writes one audit record per request: success when applied, failure when refused', async () => {
+    await post(admin, assoc({ clientId: 101 }, 'ADD', [{ userName: 'acme\\bob' }, { roleName: 'View' }]));
+    await post(admin, assoc({ clientId: 101 }, 'ADD', [{ userName: 'acme\\nobody' }, { roleName: 'View' }]));
+    const rows = await t.store.db
+      .selectFrom('audit_log')
+      .selectAll()
+      .where('operation', 'like', 'security.%')
+      .execute();
+    expect(rows).toHaveLength(2);
+    expect(rows[0]).toMatchObject({ operation: 'security.add', outcome: 'success', company_id: acme.companyId });
+    expect(rows[1]).toMatchObject({ operation: 'security.add', outcome: 'failure', reason: 'no user acme\\nobody' });
+    expect(JSON.parse(rows[0]!.details).associations[0]).toMatchObject({ user: 'bob', role: 'View' });
+  });
+
+  it('refuses malformed requests with 400 in the response shape', async () => {
+    const bad = [
+      {},
+      {
+        entityAssociated: { entity: [] },
+        securityAssociations: { associationsOperationType: 'ADD', associations: [] },
+      },
+      assoc({ clientId: 101 }, 'MERGE', [{ userName: 'RSmith' }, { roleId: 5 }]),
+      assoc({ clientId: 101 }, 'ADD'),
+      { entityAssociated: { entity: 'client' }, securityAssociations: { associationsOperationType: 'ADD' } },
+    ];
+    for (const body of bad) {
+      const res = await post(admin, body);
+      expect(res.statusCode, JSON.stringify(body)).toBe(400);
+      expect(res.json().response[0].errorCode).toBe(1000);
+    }
+  });
+
+  it('takes the XML form, with lone elements as lists of one', async () => {
+    const xml = `<App_SecurityAssociationReq>
+      <entityAssociated><entity entityType="3" _type_="150" entityId="101"/></entityAssociated>
+      <securityAssociations associationsOperationType="ADD">
+        <associations><userOrGroup userName="acme\\bob"/><properties><role roleName="View"/></properties></associations>
+      </securityAssociations>
+    </App_SecurityAssociationReq>`;
+    const res = await post(admin, xml, { 'content-type': 'application/xml', accept: 'application/xml' });
+    expect(res.body).toContain('<response errorCode="0" warningCode="0" warningMessage=""/>');
+  });
+
+  it('keeps the admin password out of everything it writes', async () => {
+    await post(admin, assoc({ clientId: 101 }, 'ADD', [{ userName: 'acme\\bob' }, { roleName: 'View' }]));
+    const all = JSON.stringify(await t.store.db.selectFrom('audit_log').selectAll().execute());
+    expect(all).not.toContain(ADMIN_PASSWORD);
+  });
+});
