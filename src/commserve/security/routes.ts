@@ -3,14 +3,14 @@ import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { appendAudit } from '../../audit/log.js';
 import type { AppContext } from '../../context.js';
-import type { AuthzView, EntityRef } from '../../domain/authz.js';
+import type { AuthzView, EntityRef, Grant } from '../../domain/authz.js';
 import { isPermission } from '../../domain/catalogue.js';
 import { type AssociationOp, parseAssociationOp, parseEntityRef } from '../../domain/entity-ref.js';
 import { canSeeCompany } from '../../domain/permissions.js';
 import type { Principal } from '../../domain/principal.js';
 import { bumpAuthzVersion } from '../../store/authz.js';
-import type { Tx } from '../../store/db.js';
-import { actorOf } from '../actor.js';
+import type { Executor, Tx } from '../../store/db.js';
+import { actorOf, pathId } from '../actor.js';
 import { sendCs } from '../codec.js';
 import { CS_ERRORS, CsError } from '../errors.js';
 import { principalOf } from '../plugin.js';
@@ -60,8 +60,112 @@ const FAILED_BY_OTHERS: ResultItem = {
 const rowKey = (ref: EntityRef, p: ResolvedPrincipal, roleId: number) =>
   `${ref.type}:${ref.id}:${p.kind}:${p.id}:${roleId}`;
 
+export const ExplainQuery = Type.Object({
+  userId: Type.Integer({ minimum: 0, maximum: 2_147_483_647 }),
+  entityType: Type.Integer({ minimum: 0, maximum: 2_147_483_647 }),
+  entityId: Type.Integer({ minimum: 0, maximum: 2_147_483_647 }),
+  permission: Type.String({ minLength: 1, maxLength: 100 }),
+});
+
+/** Names for the principals and roles of some grants, for replies. */
+async function describeGrants(db: Executor, grants: Grant[]) {
+  const ids = (kind: 'user' | 'group') => [
+    ...new Set(grants.filter((g) => g.principalKind === kind).map((g) => g.principalId)),
+  ];
+  const [users, groups, roles] = await Promise.all([
+    ids('user').length
+      ? db.selectFrom('users').select(['id', 'user_name']).where('id', 'in', ids('user')).execute()
+      : [],
+    ids('group').length
+      ? db.selectFrom('user_groups').select(['id', 'name']).where('id', 'in', ids('group')).execute()
+      : [],
+    grants.length
+      ? db
+          .selectFrom('roles')
+          .select(['id', 'name'])
+          .where('id', 'in', [...new Set(grants.map((g) => g.roleId))])
+          .execute()
+      : [],
+  ]);
+  const userName = new Map(users.map((u) => [u.id, u.user_name]));
+  const groupName = new Map(groups.map((g) => [g.id, g.name]));
+  const roleName = new Map(roles.map((x) => [x.id, x.name]));
+  return grants.map((g) => ({
+    entity: { entityType: g.entityType, entityId: g.entityId },
+    userOrGroup:
+      g.principalKind === 'user'
+        ? { userId: g.principalId, userName: userName.get(g.principalId) ?? '', _type_: 13 }
+        : { userGroupId: g.principalId, userGroupName: groupName.get(g.principalId) ?? '', _type_: 15 },
+    role: { roleId: g.roleId, roleName: roleName.get(g.roleId) ?? '', _type_: 120 },
+  }));
+}
+
 export function registerSecurityRoutes(app: FastifyInstance, ctx: AppContext): void {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
+  const { db } = ctx.store;
+
+  r.get('/Security/Explain', { schema: { querystring: ExplainQuery } }, async (req, reply) => {
+    const p = principalOf(req);
+    const q = req.query;
+    if (!isPermission(q.permission)) throw new CsError('INVALID_VALUE', `no permission named ${q.permission}`);
+    const view = await ctx.authz.current();
+    const ref = { type: q.entityType, id: q.entityId };
+    const company = await new Resolver(db, view, p).entityCompany(ref);
+    const target = await db
+      .selectFrom('users')
+      .select(['id', 'company_id'])
+      .where('id', '=', q.userId)
+      .executeTakeFirst();
+    if (!target || !canSeeCompany(view, p, target.company_id)) throw new CsError('NOT_FOUND', `no user ${q.userId}`);
+    if (target.id !== p.userId && !view.allowed(p.userId, 'Security Management', ref)) {
+      throw new CsError('INSUFFICIENT_PRIVILEGES');
+    }
+    const answer = view.explain(target.id, q.permission, ref);
+    return sendCs(req, reply, 'App_SecurityExplainResp', {
+      allowed: answer.allowed,
+      entity: { entityType: ref.type, entityId: ref.id, companyId: company },
+      permission: q.permission,
+      grants: await describeGrants(db, answer.grants),
+    });
+  });
+
+  r.get('/Security/:entityType/:entityId', async (req, reply) => {
+    const p = principalOf(req);
+    const type = pathId(req, 'entityType');
+    const id = pathId(req, 'entityId');
+    if (type === null || id === null) throw new CsError('NOT_FOUND');
+    const view = await ctx.authz.current();
+    const ref = { type, id };
+    await new Resolver(db, view, p).entityCompany(ref);
+    if (!view.allowed(p.userId, 'Security Management', ref)) throw new CsError('INSUFFICIENT_PRIVILEGES');
+    const rows = await db
+      .selectFrom('security_associations')
+      .select(['entity_type', 'entity_id', 'principal_kind', 'principal_id', 'role_id'])
+      .where('entity_type', '=', type)
+      .where('entity_id', '=', id)
+      .orderBy('id')
+      .execute();
+    const described = await describeGrants(
+      db,
+      rows.map((x) => ({
+        entityType: x.entity_type,
+        entityId: x.entity_id,
+        principalKind: x.principal_kind,
+        principalId: x.principal_id,
+        roleId: x.role_id,
+      })),
+    );
+    return sendCs(req, reply, 'App_GetSecurityAssociationsResp', {
+      securityAssociations: [
+        {
+          entity: { entityType: type, entityId: id },
+          securityAssociations: {
+            associations: described.map((d) => ({ userOrGroup: [d.userOrGroup], properties: { role: d.role } })),
+          },
+        },
+      ],
+    });
+  });
 
   r.post(
     '/Security',

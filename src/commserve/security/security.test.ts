@@ -364,3 +364,108 @@ describe('POST Security', () => {
     expect(all).not.toContain(ADMIN_PASSWORD);
   });
 });
+
+describe('GET Security/{entityType}/{entityId}', () => {
+  it("lists an entity's associations in the product's shape", async () => {
+    await post(
+      admin,
+      assoc(
+        { clientId: 101 },
+        'ADD',
+        [{ userName: 'acme\\bob' }, { roleName: 'View' }],
+        [{ userGroupName: 'acme\\Tenant Users' }, { roleId: 4 }],
+      ),
+    );
+    const res = await t.call('GET', '/Security/3/101', acme.token);
+    const list = res.json().securityAssociations[0].securityAssociations.associations;
+    expect(list).toHaveLength(2);
+    expect(list[0].userOrGroup[0]).toMatchObject({ userName: 'bob', _type_: 13 });
+    expect(list[0].properties.role).toMatchObject({ roleId: 5, roleName: 'View' });
+    expect(list[1].userOrGroup[0]).toMatchObject({ userGroupName: 'Tenant Users', _type_: 15 });
+    expect(list[1].properties.role.roleName).toBe('Restore Operator');
+    const empty = await t.call('GET', '/Security/158/110', acme.token);
+    expect(empty.json().securityAssociations[0].securityAssociations.associations).toEqual([]);
+  });
+
+  it("hides other tenants' entities (1200) and needs Security Management (587204594)", async () => {
+    expect((await t.call('GET', '/Security/3/201', acme.token)).json().errorCode).toBe(1200);
+    expect((await t.call('GET', '/Security/3/999', admin)).json().errorCode).toBe(1200);
+    expect((await t.call('GET', '/Security/7/101', admin)).json().errorCode).toBe(1200);
+    const bob = await t.login('acme\\bob', 'bob-Passw0rd!');
+    expect((await t.call('GET', '/Security/3/101', bob)).json().errorCode).toBe(587204594);
+  });
+});
+
+describe('GET Security/Explain', () => {
+  const explain = (token: string, userId: number, type: number, id: number, permission: string) =>
+    t.call(
+      'GET',
+      `/Security/Explain?userId=${userId}&entityType=${type}&entityId=${id}&permission=${encodeURIComponent(permission)}`,
+      token,
+    );
+  const idOf = async (name: string) =>
+    (await t.store.db.selectFrom('users').select('id').where('name_key', '=', name).executeTakeFirstOrThrow()).id;
+
+  it('follows inheritance down every level and through each client group, naming the chain', async () => {
+    const bob = await idOf('bob');
+    for (const [type, id] of [
+      [28, 100],
+      [28, 102],
+      [3, 101],
+      [4, 103],
+      [5, 104],
+      [6, 105],
+      [7, 106],
+    ] as const) {
+      const entity = { entityType: type, _type_: 150, entityId: id };
+      expect(
+        codes(
+          await post(admin, assoc(entity, 'OVERWRITE', [{ userName: 'acme\\bob' }, { roleName: 'Restore Operator' }])),
+        ),
+      ).toEqual([0]);
+      const res = (await explain(admin, bob, 7, 106, 'In Place Restore')).json();
+      expect(res.allowed, `granted on ${type}:${id}`).toBe(true);
+      expect(res.grants).toEqual([
+        {
+          entity: { entityType: type, entityId: id },
+          userOrGroup: { userId: bob, userName: 'bob', _type_: 13 },
+          role: { roleId: 4, roleName: 'Restore Operator', _type_: 120 },
+        },
+      ]);
+      // Nothing above the grant inherits it.
+      if (type !== 28) expect((await explain(admin, bob, 28, 100, 'View')).json().allowed).toBe(false);
+      await post(admin, assoc(entity, 'OVERWRITE'));
+    }
+    expect((await explain(admin, bob, 7, 106, 'View')).json()).toMatchObject({ allowed: false, grants: [] });
+  });
+
+  it("explains the CommCell administrator's Master and a tenant admin's Tenant Admin via their groups", async () => {
+    const adminId = await idOf('admin');
+    const res = (await explain(admin, adminId, 7, 106, 'Browse')).json();
+    expect(res.allowed).toBe(true);
+    expect(res.grants[0]).toMatchObject({
+      entity: { entityType: 1, entityId: 0 },
+      userOrGroup: { userGroupName: 'master' },
+      role: { roleName: 'Master' },
+    });
+    const tenant = (await explain(acme.token, acme.userId, 158, 110, 'Security Management')).json();
+    expect(tenant.grants[0]).toMatchObject({
+      entity: { entityType: 61, entityId: acme.companyId },
+      role: { roleName: 'Tenant Admin' },
+    });
+    expect((await explain(acme.token, acme.userId, 158, 110, 'Storage Management')).json().allowed).toBe(false);
+  });
+
+  it('lets a user explain itself, needs Security Management for others, and hides other tenants', async () => {
+    const bobToken = await t.login('acme\\bob', 'bob-Passw0rd!');
+    const bob = await idOf('bob');
+    expect((await explain(bobToken, bob, 3, 101, 'View')).json()).toMatchObject({ allowed: false });
+    expect((await explain(bobToken, acme.userId, 3, 101, 'View')).json().errorCode).toBe(587204594);
+    expect((await explain(acme.token, bob, 3, 201, 'View')).json().errorCode).toBe(1200);
+    expect((await explain(acme.token, beta.userId, 3, 101, 'View')).json().errorCode).toBe(1200);
+    expect((await explain(admin, bob, 3, 101, 'Fly')).json().errorCode).toBe(1204);
+    expect(
+      (await t.call('GET', '/Security/Explain?userId=x&entityType=3&entityId=1&permission=View', admin)).statusCode,
+    ).toBe(400);
+  });
+});
