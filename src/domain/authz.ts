@@ -62,7 +62,8 @@ export class AuthzView {
   private readonly roleMask = new Map<number, number>();
   /** node → principal → OR of its roles' permission bits there. */
   private readonly masks = new Map<number, Map<number, number>>();
-  private readonly grants: Grant[] = [];
+  /** node → the associations made on it, for explanations. */
+  private readonly grantsAt = new Map<number, Grant[]>();
 
   constructor(input: ViewInput) {
     for (const e of input.entities) {
@@ -79,7 +80,7 @@ export class AuthzView {
     for (const g of input.grants) {
       const node = this.nodeOf({ type: g.entityType, id: g.entityId });
       if (node === null) continue;
-      this.grants.push(g);
+      push(this.grantsAt, node, g);
       const principal = g.principalKind === 'user' ? userKey(g.principalId) : groupKey(g.principalId);
       const byPrincipal = this.masks.get(node) ?? new Map<number, number>();
       this.masks.set(node, byPrincipal);
@@ -158,24 +159,18 @@ export class AuthzView {
     const userCompany = this.userCompany.get(userId);
     if (userCompany === undefined) return { allowed: false, grants: [] };
     const groups = new Set(this.groupsOfUser.get(userId) ?? []);
-    const nodes = this.nodesAbove(ref, userCompany);
-    const order = new Map(nodes.map((n, i) => [n, i]));
-    const found = this.grants.filter((g) => {
-      const node = this.nodeOf({ type: g.entityType, id: g.entityId });
-      if (node === null || !order.has(node)) return false;
-      const mine = g.principalKind === 'user' ? g.principalId === userId : groups.has(g.principalId);
-      return mine && ((this.roleMask.get(g.roleId) ?? 0) & bit) !== 0;
-    });
-    found.sort(
-      (a, b) =>
-        (order.get(this.nodeOf({ type: a.entityType, id: a.entityId }) as number) as number) -
-        (order.get(this.nodeOf({ type: b.entityType, id: b.entityId }) as number) as number),
-    );
+    const found: Grant[] = [];
+    for (const node of this.nodesAbove(ref, userCompany)) {
+      for (const g of this.grantsAt.get(node) ?? []) {
+        const mine = g.principalKind === 'user' ? g.principalId === userId : groups.has(g.principalId);
+        if (mine && ((this.roleMask.get(g.roleId) ?? 0) & bit) !== 0) found.push(g);
+      }
+    }
     return { allowed: found.length > 0, grants: found };
   }
 }
 
-function push(map: Map<number, number[]>, key: number, value: number): void {
+function push<T>(map: Map<number, T[]>, key: number, value: T): void {
   const list = map.get(key);
   if (list) list.push(value);
   else map.set(key, [value]);
