@@ -50,6 +50,34 @@ export class Resolver {
     return company;
   }
 
+  /**
+   * A top-level entity named as cvpysdk names it on the principal side
+   * (`{"clientName": "db01"}`): unique among what the caller can see, or an error.
+   */
+  async entityByName(type: number, name: string): Promise<EntityRef> {
+    if (type === ENTITY_TYPES.company) {
+      const company = await companyByDomain(this.db, name);
+      if (!company || company.id === 0 || !canSeeCompany(this.view, this.caller, company.id)) {
+        throw new CsError('NOT_FOUND', `no company ${name}`);
+      }
+      return { type, id: company.id };
+    }
+    const rows = await this.db
+      .selectFrom('entities')
+      .select(['id', 'company_id'])
+      .where('type', '=', type)
+      .where('parent_key', '=', 0)
+      .where('name_key', '=', nameKey(name))
+      .execute();
+    const visible = rows.filter((r) => canSeeCompany(this.view, this.caller, r.company_id));
+    // The caller's own company's entity wins over a same-named one elsewhere.
+    const own = visible.filter((r) => r.company_id === this.caller.companyId);
+    const pick = own.length === 1 ? own : visible;
+    if (pick.length === 0) throw new CsError('NOT_FOUND', `no entity of type ${type} named ${name}`);
+    if (pick.length > 1) throw new CsError('INVALID_VALUE', `${name} names several entities; use its id`);
+    return { type, id: (pick[0] as { id: number }).id };
+  }
+
   private async companyOfDomain(domain: string | null): Promise<number | null> {
     if (domain === null) return this.caller.companyId;
     const key = nameKey(domain);

@@ -3,18 +3,18 @@ import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { appendAudit } from '../../audit/log.js';
 import type { AppContext } from '../../context.js';
-import type { AuthzView, EntityRef, Grant } from '../../domain/authz.js';
+import type { EntityRef, Grant } from '../../domain/authz.js';
 import { isPermission } from '../../domain/catalogue.js';
-import { type AssociationOp, parseAssociationOp, parseEntityRef } from '../../domain/entity-ref.js';
+import { parseAssociationOp, parseEntityRef } from '../../domain/entity-ref.js';
 import { canSeeCompany } from '../../domain/permissions.js';
-import type { Principal } from '../../domain/principal.js';
 import { bumpAuthzVersion } from '../../store/authz.js';
-import type { Executor, Tx } from '../../store/db.js';
+import type { Executor } from '../../store/db.js';
 import { actorOf, pathId } from '../actor.js';
 import { sendCs } from '../codec.js';
-import { CS_ERRORS, CsError } from '../errors.js';
+import { CsError } from '../errors.js';
 import { principalOf } from '../plugin.js';
-import { type ResolvedPrincipal, type ResolvedRole, Resolver } from './resolve.js';
+import { apply, asCsError, checkGrant, type Item, Rollback } from './associations.js';
+import { Resolver } from './resolve.js';
 
 const Loose = Type.Object({}, { additionalProperties: true });
 
@@ -35,19 +35,11 @@ export const SecurityBody = Type.Object({
 });
 export type SecurityBody = Static<typeof SecurityBody>;
 
-/** One association as the request names it, and what it resolved to. */
-interface Item {
-  ref: EntityRef | null;
-  entityCompany: number;
-  principal: ResolvedPrincipal | null;
-  role: ResolvedRole | null;
-  error: CsError | null;
-}
-
 interface ResultItem {
   errorCode: number;
   warningCode: number;
   warningMessage: string;
+  errorString?: string;
   errorMessage?: string;
 }
 
@@ -56,9 +48,6 @@ const FAILED_BY_OTHERS: ResultItem = {
   warningCode: 0,
   warningMessage: 'Not applied: another association of this request failed, and a request applies whole or not at all',
 };
-
-const rowKey = (ref: EntityRef, p: ResolvedPrincipal, roleId: number) =>
-  `${ref.type}:${ref.id}:${p.kind}:${p.id}:${roleId}`;
 
 export const ExplainQuery = Type.Object({
   userId: Type.Integer({ minimum: 0, maximum: 2_147_483_647 }),
@@ -233,7 +222,7 @@ export function registerSecurityRoutes(app: FastifyInstance, ctx: AppContext): v
             }
           }
           if (items.some((i) => i.error)) return { items, applied: false };
-          await apply(tx, op, items, overwritten, now.toISOString());
+          await apply(tx, op, items, now.toISOString(), { refs: overwritten.map((o) => o.ref) });
           // Throwing rolls back what apply() already wrote.
           if (items.some((i) => i.error)) throw new Rollback(items);
           await bumpAuthzVersion(tx);
@@ -285,7 +274,14 @@ export function registerSecurityRoutes(app: FastifyInstance, ctx: AppContext): v
       }
       const response: ResultItem[] = outcome.items.map((i) =>
         i.error
-          ? { errorCode: i.error.code, warningCode: 0, warningMessage: i.error.message, errorMessage: i.error.message }
+          ? // cvpysdk reads errorString on failure; errorMessage is ours.
+            {
+              errorCode: i.error.code,
+              warningCode: 0,
+              warningMessage: i.error.message,
+              errorString: i.error.message,
+              errorMessage: i.error.message,
+            }
           : outcome.applied
             ? { errorCode: 0, warningCode: 0, warningMessage: '' }
             : FAILED_BY_OTHERS,
@@ -293,131 +289,4 @@ export function registerSecurityRoutes(app: FastifyInstance, ctx: AppContext): v
       return sendCs(req, reply, 'App_SecurityAssociationResp', { response });
     },
   );
-}
-
-class Rollback extends Error {
-  constructor(readonly items: Item[]) {
-    super('rollback');
-  }
-}
-
-function asCsError(e: unknown): CsError {
-  if (e instanceof CsError && e.http === 200) return e;
-  throw e;
-}
-
-/**
- * A grant must stay inside the principal's company, and may not give more
- * than the caller holds on that entity (no granting oneself Master).
- */
-function checkGrant(
-  view: AuthzView,
-  caller: Principal,
-  ref: EntityRef,
-  entityCompany: number,
-  principal: ResolvedPrincipal,
-  role: ResolvedRole,
-): void {
-  if (principal.companyId !== 0 && principal.companyId !== entityCompany) {
-    throw new CsError('INVALID_VALUE', "a company's users and groups can only be granted on that company's entities");
-  }
-  if (role.companyId !== 0 && role.companyId !== entityCompany) {
-    throw new CsError('INVALID_VALUE', "a company's custom role can only be used on that company's entities");
-  }
-  if (!canSeeCompany(view, caller, principal.companyId)) throw new CsError('NOT_FOUND');
-  const missing = role.permissions.filter((perm) => isPermission(perm) && !view.allowed(caller.userId, perm, ref));
-  if (missing.length > 0) {
-    throw new CsError(
-      'INSUFFICIENT_PRIVILEGES',
-      `${CS_ERRORS.INSUFFICIENT_PRIVILEGES.message}: the role ${role.name} includes ${missing.join(', ')}, which you do not hold here`,
-    );
-  }
-}
-
-async function apply(
-  tx: Tx,
-  op: AssociationOp,
-  items: Item[],
-  overwritten: Array<{ ref: EntityRef; company: number }>,
-  at: string,
-): Promise<void> {
-  // Entity ids by type, in chunks: a 10 k-entity request is a few queries, not 10 k.
-  const idsByType = new Map<number, Set<number>>();
-  const note = (ref: EntityRef) => {
-    const set = idsByType.get(ref.type) ?? new Set<number>();
-    idsByType.set(ref.type, set.add(ref.id));
-  };
-  for (const i of items) if (i.ref) note(i.ref);
-  // OVERWRITE with no associations still clears its entities.
-  for (const { ref } of overwritten) note(ref);
-  const chunks = function* () {
-    for (const [type, set] of idsByType) {
-      const ids = [...set];
-      for (let k = 0; k < ids.length; k += 1000) yield { type, ids: ids.slice(k, k + 1000) };
-    }
-  };
-  if (op === 'OVERWRITE') {
-    for (const { type, ids } of chunks()) {
-      await tx
-        .deleteFrom('security_associations')
-        .where('entity_type', '=', type)
-        .where('entity_id', 'in', ids)
-        .execute();
-    }
-  }
-  // What exists now on the entities of this request, to answer duplicate ADDs
-  // and DELETEs of nothing per item.
-  const existing = new Set<string>();
-  for (const { type, ids } of chunks()) {
-    const rows = await tx
-      .selectFrom('security_associations')
-      .select(['entity_type', 'entity_id', 'principal_kind', 'principal_id', 'role_id'])
-      .where('entity_type', '=', type)
-      .where('entity_id', 'in', ids)
-      .execute();
-    for (const r of rows)
-      existing.add(`${r.entity_type}:${r.entity_id}:${r.principal_kind}:${r.principal_id}:${r.role_id}`);
-  }
-  const inserts = [];
-  for (const i of items) {
-    if (!i.ref || !i.principal || !i.role) continue;
-    const key = rowKey(i.ref, i.principal, i.role.id);
-    if (op === 'DELETE') {
-      if (!existing.has(key)) {
-        i.error = new CsError('NOT_FOUND', 'no such association to delete');
-        continue;
-      }
-      existing.delete(key);
-      await tx
-        .deleteFrom('security_associations')
-        .where('entity_type', '=', i.ref.type)
-        .where('entity_id', '=', i.ref.id)
-        .where('principal_kind', '=', i.principal.kind)
-        .where('principal_id', '=', i.principal.id)
-        .where('role_id', '=', i.role.id)
-        .execute();
-      continue;
-    }
-    if (existing.has(key)) {
-      // OVERWRITE lists the wanted state: naming one twice is no error.
-      if (op === 'ADD') i.error = new CsError('ALREADY_EXISTS', 'that association already exists');
-      continue;
-    }
-    existing.add(key);
-    inserts.push({
-      entity_type: i.ref.type,
-      entity_id: i.ref.id,
-      principal_kind: i.principal.kind,
-      principal_id: i.principal.id,
-      role_id: i.role.id,
-      company_id: i.entityCompany,
-      created_at: at,
-    });
-  }
-  for (let k = 0; k < inserts.length; k += 500) {
-    await tx
-      .insertInto('security_associations')
-      .values(inserts.slice(k, k + 500))
-      .execute();
-  }
 }

@@ -469,3 +469,110 @@ describe('GET Security/Explain', () => {
     ).toBe(400);
   });
 });
+
+describe("associations written from the principal's side (as cvpysdk does)", () => {
+  const block = (op: string | number, ...pairs: Array<[Record<string, unknown>, string]>) => ({
+    associationsOperationType: op,
+    associations: pairs.map(([entity, roleName]) => ({
+      entities: { entity: [entity] },
+      properties: { role: { roleName } },
+    })),
+  });
+  const assocOf = async (userName: string) => {
+    const u = await t.store.db.selectFrom('users').select('id').where('name_key', '=', userName).executeTakeFirst();
+    if (!u) return null;
+    return t.store.db
+      .selectFrom('security_associations')
+      .select(['entity_type', 'entity_id', 'role_id'])
+      .where('principal_kind', '=', 'user')
+      .where('principal_id', '=', u.id)
+      .orderBy('id')
+      .execute();
+  };
+
+  it('POST User creates the user with its associations, entities named as cvpysdk names them', async () => {
+    const res = await t.call('POST', '/User', admin, {
+      users: [
+        {
+          userEntity: { userName: 'acme\\newbie' },
+          password: b64('Newbie-Passw0rd!'),
+          securityAssociations: block(
+            'ADD',
+            [{ clientName: 'db01' }, 'Restore Operator'],
+            [{ planName: 'acme-plan' }, 'View'],
+          ),
+        },
+      ],
+    });
+    expect(res.json().response[0].errorCode).toBe(0);
+    expect(await assocOf('newbie')).toEqual([
+      { entity_type: 3, entity_id: 101, role_id: 4 },
+      { entity_type: 158, entity_id: 110, role_id: 5 },
+    ]);
+    const token = await t.login('acme\\newbie', 'Newbie-Passw0rd!');
+    const me = (await t.call('GET', '/WhoAmI', token)).json().user.userId;
+    expect(
+      (await t.call('GET', `/Security/Explain?userId=${me}&entityType=7&entityId=106&permission=Browse`, token)).json()
+        .allowed,
+    ).toBe(true);
+  });
+
+  it('a bad association fails the whole user creation: no user, no association', async () => {
+    const res = await t.call('POST', '/User', admin, {
+      users: [
+        {
+          userEntity: { userName: 'acme\\ghost' },
+          password: b64('Ghost-Passw0rd!'),
+          securityAssociations: block(
+            'ADD',
+            [{ clientName: 'db01' }, 'View'],
+            [{ clientName: 'no-such-client' }, 'View'],
+          ),
+        },
+      ],
+    });
+    expect(res.json().response[0].errorCode).toBe(1200);
+    expect(await assocOf('ghost')).toBeNull();
+  });
+
+  it("refuses to grant a company's user on another company's entity, from its own side too", async () => {
+    const res = await t.call('POST', '/User', admin, {
+      users: [
+        {
+          userEntity: { userName: 'acme\\spy' },
+          password: b64('Spy-Passw0rd!!'),
+          securityAssociations: block('ADD', [{ clientId: 201 }, 'View']),
+        },
+      ],
+    });
+    expect(res.json().response[0].errorCode).toBe(1204);
+    expect(await assocOf('spy')).toBeNull();
+  });
+
+  it("POST User/{id} adds, overwrites and deletes a user's associations; an empty block changes nothing", async () => {
+    const bob = await t.store.db
+      .selectFrom('users')
+      .select('id')
+      .where('name_key', '=', 'bob')
+      .executeTakeFirstOrThrow();
+    const update = (securityAssociations: unknown) =>
+      t.call('POST', `/User/${bob.id}`, acme.token, { users: [{ securityAssociations }] });
+    expect((await update(block(2, [{ clientName: 'db01' }, 'View']))).json().response[0].errorCode).toBe(0);
+    expect((await update({})).json().response[0].errorCode).toBe(0);
+    expect(await assocOf('bob')).toEqual([{ entity_type: 3, entity_id: 101, role_id: 5 }]);
+    expect(
+      (await update(block('OVERWRITE', [{ clientGroupName: 'servers' }, 'Restore Operator']))).json().response[0]
+        .errorCode,
+    ).toBe(0);
+    expect(await assocOf('bob')).toEqual([{ entity_type: 28, entity_id: 100, role_id: 4 }]);
+    expect(
+      (await update(block('DELETE', [{ clientGroupId: 100 }, 'Restore Operator']))).json().response[0].errorCode,
+    ).toBe(0);
+    expect(await assocOf('bob')).toEqual([]);
+    expect(
+      (await update(block('DELETE', [{ clientGroupId: 100 }, 'Restore Operator']))).json().response[0].errorCode,
+    ).toBe(1200);
+    // A tenant admin cannot reach the CommCell's plan from the principal side either.
+    expect((await update(block('ADD', [{ planName: 'gold' }, 'View']))).json().response[0].errorCode).toBe(1200);
+  });
+});

@@ -29,6 +29,7 @@ import { CsError } from '../errors.js';
 import { splitLoginName } from '../login/login.js';
 import { principalOf } from '../plugin.js';
 import { Bool, Int, toBool } from '../schema.js';
+import { applyPrincipalAssociations } from '../security/associations.js';
 
 const Name = Type.String({ minLength: 1, maxLength: 256 });
 // Booleans and numbers may arrive as strings ("true", "1"), in JSON as in XML.
@@ -42,6 +43,7 @@ export const CreateUsersBody = Type.Object({
       fullName: Type.Optional(Type.Union([Type.String({ maxLength: 256 }), Type.Null()])),
       password: Type.Optional(Type.String({ maxLength: 8192 })),
       systemGeneratePassword: Type.Optional(Flag),
+      securityAssociations: Type.Optional(Type.Object({}, { additionalProperties: true })),
       associatedUserGroups: Type.Optional(
         Type.Array(Type.Object({ userGroupName: Type.Optional(Name) }), { maxItems: 100 }),
       ),
@@ -65,6 +67,7 @@ export const UpdateUserBody = Type.Object({
       email: Type.Optional(Type.String({ maxLength: 320 })),
       fullName: Type.Optional(Type.String({ maxLength: 256 })),
       enableUser: Type.Optional(Flag),
+      securityAssociations: Type.Optional(Type.Object({}, { additionalProperties: true })),
     }),
     { minItems: 1, maxItems: 1 },
   ),
@@ -172,6 +175,7 @@ export function registerUserRoutes(app: FastifyInstance, ctx: AppContext): void 
     const hash = generate && password === '' ? null : await hashSecret(password);
     const groupNames = (item.associatedUserGroups ?? []).map((g) => g.userGroupName).filter((n): n is string => !!n);
     const now = ctx.clock();
+    const view = await ctx.authz.current();
     try {
       return await db.transaction().execute(async (tx) => {
         const groupIds = [];
@@ -194,7 +198,15 @@ export function registerUserRoutes(app: FastifyInstance, ctx: AppContext): void 
           now: now.toISOString(),
         });
         for (const g of groupIds) await addMember(tx, g, u.id);
-        // A new user and its memberships are part of the permission view.
+        const granted = await applyPrincipalAssociations(
+          tx,
+          view,
+          p,
+          { kind: 'user', id: u.id, name: userName, companyId },
+          item.securityAssociations,
+          now.toISOString(),
+        );
+        // A new user, its memberships and its associations are part of the permission view.
         await bumpAuthzVersion(tx);
         await appendAudit(tx, {
           actor: actorOf(p),
@@ -204,7 +216,7 @@ export function registerUserRoutes(app: FastifyInstance, ctx: AppContext): void 
           targetId: u.id,
           targetName: userName,
           outcome: 'success',
-          details: { email: item.email ?? '', groups: groupNames, passwordSet: hash !== null },
+          details: { email: item.email ?? '', groups: groupNames, passwordSet: hash !== null, associations: granted },
           sourceAddr: req.ip,
           at: now,
         });
@@ -327,9 +339,21 @@ export function registerUserRoutes(app: FastifyInstance, ctx: AppContext): void 
         passwordChanged = true;
       }
       const revoke = passwordChanged || set.enabled === 0;
+      const view = await ctx.authz.current();
       await db.transaction().execute(async (tx) => {
         if (Object.keys(set).length > 0) await tx.updateTable('users').set(set).where('id', '=', target.id).execute();
         if (revoke) await ctx.sessions.revokeUser(tx, target.id);
+        if (item.securityAssociations !== undefined) {
+          changes.associations = await applyPrincipalAssociations(
+            tx,
+            view,
+            p,
+            { kind: 'user', id: target.id, name: target.user_name, companyId: target.company_id },
+            item.securityAssociations,
+            now.toISOString(),
+          );
+          await bumpAuthzVersion(tx);
+        }
         await appendAudit(tx, {
           actor: actorOf(p),
           companyId: target.company_id,
