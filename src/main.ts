@@ -3,10 +3,12 @@ import { Command } from 'commander';
 import { buildApp } from './app.js';
 import { verifyAudit } from './audit/verify.js';
 import { CliError, resetPassword } from './cli/admin.js';
+import { importFile } from './cli/import.js';
 import { type Config, ConfigError, loadConfig } from './config.js';
 import { loadMasterKey, MasterKeyError } from './crypto/master-key.js';
 import { bootstrap } from './store/bootstrap.js';
 import { openStore, type Store } from './store/db.js';
+import { ImportConflictError } from './store/entities.js';
 import { migrate } from './store/migrate.js';
 
 function say(line: string): void {
@@ -104,6 +106,43 @@ admin
       const generated = await resetPassword(store, opts.user, given);
       say(generated ? `new password for ${opts.user}: ${generated}` : `password for ${opts.user} changed`);
       say('all of its sessions were revoked.');
+    });
+  });
+
+program
+  .command('import')
+  .description(
+    'import entities from a JSON-lines file (one entity a line, parents before children); the whole file is one transaction unless --partial; exits 1 if any line is refused',
+  )
+  .argument('<file>', 'the JSON-lines file')
+  .option('--partial', 'commit the good lines and list the bad ones')
+  .action(async (file: string, opts: { partial?: boolean }) => {
+    const config = loadConfig();
+    await withStore(config, async (store) => {
+      await migrate(store);
+      const partial = opts.partial === true;
+      let r: Awaited<ReturnType<typeof importFile>>;
+      try {
+        r = await importFile(store, file, {
+          partial,
+          onError: (e) => say(`line ${e.line}: ${e.message}`),
+          onProgress: (p) =>
+            process.stderr.write(`\rread ${p.lines} lines: ${p.imported} entities, ${p.errors} refused`),
+        });
+      } catch (e) {
+        if (!(e instanceof ImportConflictError)) throw e;
+        process.stderr.write('\n');
+        say(`import stopped: ${e.message}; ${partial ? 'the batches before it stay' : 'nothing was imported'}`);
+        process.exitCode = 1;
+        return;
+      }
+      process.stderr.write('\n');
+      if (!r.committed) {
+        say(`nothing imported: ${r.errors} of ${r.lines} lines refused (use --partial to import the good lines)`);
+      } else {
+        say(`imported ${r.imported} entities from ${r.lines} lines; ${r.errors} refused`);
+      }
+      if (r.errors > 0) process.exitCode = 1;
     });
   });
 

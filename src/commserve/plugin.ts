@@ -6,11 +6,14 @@ import { actorOf } from './actor.js';
 import { registerAuditRoutes } from './audit/routes.js';
 import { registerBaseRoutes } from './base/routes.js';
 import { registerCommServeParsers, sendCs } from './codec.js';
+import { registerEntityRoutes } from './entity/routes.js';
 import { CS_ERRORS, CsError } from './errors.js';
 import { registerLoginRoutes } from './login/routes.js';
 import { registerOrganizationRoutes } from './organization/routes.js';
+import { registerRoleRoutes } from './role/routes.js';
 import { registerSecurityRoutes } from './security/routes.js';
 import { registerUserRoutes } from './user/routes.js';
+import { registerUserGroupRoutes } from './usergroup/routes.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -106,4 +109,7 @@ export async function commServePlugin(app: FastifyInstance, ctx: AppContext): Pr
   registerUserRoutes(app, ctx);
   registerAuditRoutes(app, ctx);
   registerSecurityRoutes(app, ctx);
+  registerEntityRoutes(app, ctx);
+  registerRoleRoutes(app, ctx);
+  registerUserGroupRoutes(app, ctx);
 }

@@ -27,6 +27,7 @@ import { mayDo, seesCompany } from '../authorize.js';
 import { readSecret, sendCs } from '../codec.js';
 import { CsError } from '../errors.js';
 import { splitLoginName } from '../login/login.js';
+import { perItem } from '../per-item.js';
 import { principalOf } from '../plugin.js';
 import { Bool, Int, toBool } from '../schema.js';
 import { applyPrincipalAssociations } from '../security/associations.js';
@@ -139,21 +140,7 @@ export function registerUserRoutes(app: FastifyInstance, ctx: AppContext): void 
 
   r.post('/User', { schema: { body: CreateUsersBody }, config: { errorReply: itemErrorReply } }, async (req, reply) => {
     const p = principalOf(req);
-    const results = [];
-    for (const [i, item] of req.body.users.entries()) {
-      try {
-        results.push({ errorCode: 0, errorString: '', entity: await createOne(req, p, item, i) });
-      } catch (e) {
-        if (!(e instanceof CsError) || e.http !== 200) throw e;
-        results.push({ errorCode: e.code, errorString: e.message });
-      }
-    }
-    const failed = results.find((x) => x.errorCode !== 0);
-    return sendCs(req, reply, 'App_UserResp', {
-      response: results,
-      errorCode: failed?.errorCode ?? 0,
-      errorMessage: failed?.errorString ?? '',
-    });
+    return sendCs(req, reply, 'App_UserResp', await perItem(req.body.users, (item, i) => createOne(req, p, item, i)));
   });
 
   async function createOne(req: FastifyRequest, p: Principal, item: CreateUsersBody['users'][number], index: number) {

@@ -1,0 +1,1029 @@
+import { sql } from 'kysely';
+import { type AuditActor, appendAudit } from '../audit/log.js';
+import { ENTITY_TYPES, type EntityTypeName } from '../domain/catalogue.js';
+import { bumpAuthzVersion } from './authz.js';
+import type { Dialect, Executor, Store, Tx } from './db.js';
+import { nameKey } from './directory.js';
+
+// The entity tree (DESIGN §5): one `entities` table for every kind, with the
+// product's entity type numbers. Client groups, clients and the top-level
+// kinds hang off their company (parent_key 0); an agent's parent is a client,
+// an instance's an agent, a backup set's an instance, a subclient's a backup set.
+
+export type EntityKind = Exclude<EntityTypeName, 'commcell' | 'company'>;
+
+export const ENTITY_KINDS: readonly EntityKind[] = [
+  'clientGroup',
+  'client',
+  'agent',
+  'instance',
+  'backupSet',
+  'subclient',
+  'plan',
+  'storagePolicy',
+  'schedulePolicy',
+  'alert',
+  'workflow',
+];
+
+/** The kind each nested kind hangs under; null for kinds owned by a company directly. */
+export const PARENT_KIND: Readonly<Record<EntityKind, EntityKind | null>> = {
+  clientGroup: null,
+  client: null,
+  agent: 'client',
+  instance: 'agent',
+  backupSet: 'instance',
+  subclient: 'backupSet',
+  plan: null,
+  storagePolicy: null,
+  schedulePolicy: null,
+  alert: null,
+  workflow: null,
+};
+
+/** Kinds other entities name (as parent or client group): the importer remembers them. */
+const REFERENCED: ReadonlySet<EntityKind> = new Set(['clientGroup', 'client', 'agent', 'instance', 'backupSet']);
+
+const KIND_OF_TYPE = new Map<number, EntityKind>(ENTITY_KINDS.map((k) => [ENTITY_TYPES[k], k]));
+const KIND_OF_NAME = new Map<string, EntityKind>(ENTITY_KINDS.map((k) => [k.toLowerCase(), k]));
+
+export function kindOfType(type: number): EntityKind | undefined {
+  return KIND_OF_TYPE.get(type);
+}
+
+/** A kind by its name (any case) or its type number. */
+export function parseKind(raw: string): EntityKind | undefined {
+  return /^\d{1,4}$/.test(raw) ? KIND_OF_TYPE.get(Number(raw)) : KIND_OF_NAME.get(raw.toLowerCase());
+}
+
+const LABEL: Record<EntityKind, string> = {
+  clientGroup: 'client group',
+  client: 'client',
+  agent: 'agent',
+  instance: 'instance',
+  backupSet: 'backup set',
+  subclient: 'subclient',
+  plan: 'plan',
+  storagePolicy: 'storage policy',
+  schedulePolicy: 'schedule policy',
+  alert: 'alert',
+  workflow: 'workflow',
+};
+const label = (k: EntityKind) => LABEL[k];
+const aLabel = (k: EntityKind) => `${/^[aeiou]/.test(LABEL[k]) ? 'an' : 'a'} ${LABEL[k]}`;
+
+export const MAX_NAME = 256;
+
+/** A name as stored: trimmed, 1 to 256 characters, no control characters; null if not acceptable. */
+export function entityName(raw: unknown): string | null {
+  if (typeof raw !== 'string') return null;
+  const name = raw.trim();
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
+  if (name.length === 0 || name.length > MAX_NAME || /[\u0000-\u001f\u007f]/.test(name)) return null;
+  return name;
+}
+
+// ---------------------------------------------------------------------------
+// Repository functions
+
+export interface EntityRow {
+  id: number;
+  type: number;
+  company_id: number;
+  parent_id: number | null;
+  name: string;
+}
+
+const COLUMNS = ['id', 'type', 'company_id', 'parent_id', 'name'] as const;
+
+export async function entityById(db: Executor, id: number): Promise<EntityRow | undefined> {
+  return db.selectFrom('entities').select(COLUMNS).where('id', '=', id).executeTakeFirst();
+}
+
+export interface EntityListQuery {
+  type?: number;
+  /** Only this company's entities; all companies when undefined. */
+  companyId?: number;
+  offset?: number;
+  /** No limit when undefined. */
+  limit?: number;
+}
+
+export async function listEntities(db: Executor, q: EntityListQuery): Promise<{ rows: EntityRow[]; total: number }> {
+  let base = db.selectFrom('entities');
+  if (q.type !== undefined) base = base.where('type', '=', q.type);
+  if (q.companyId !== undefined) base = base.where('company_id', '=', q.companyId);
+  let page = base.select(COLUMNS).orderBy('id');
+  if (q.limit !== undefined) page = page.limit(q.limit);
+  if (q.offset) page = q.limit === undefined ? page.limit(2 ** 31 - 1).offset(q.offset) : page.offset(q.offset);
+  const [rows, total] = await Promise.all([
+    page.execute(),
+    base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
+  ]);
+  return { rows, total: Number(total.n) };
+}
+
+/** Inserts one entity; a name already used under the same parent is a unique violation. */
+export async function createEntity(
+  db: Executor,
+  e: { type: number; companyId: number; parentId: number | null; name: string; at: string },
+): Promise<number> {
+  const row = await db
+    .insertInto('entities')
+    .values({
+      type: e.type,
+      company_id: e.companyId,
+      parent_id: e.parentId,
+      parent_key: e.parentId ?? 0,
+      name: e.name,
+      name_key: nameKey(e.name),
+      created_at: e.at,
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return row.id;
+}
+
+/** A name already used under the same parent is a unique violation. */
+export async function renameEntity(db: Executor, id: number, name: string): Promise<void> {
+  await db
+    .updateTable('entities')
+    .set({ name, name_key: nameKey(name) })
+    .where('id', '=', id)
+    .execute();
+}
+
+/**
+ * Deletes an entity and everything beneath it (the foreign keys cascade to
+ * children and client-group memberships), and the security associations
+ * made on any of them. Returns how many entities and associations went.
+ */
+export async function deleteEntity(tx: Tx, id: number): Promise<{ entities: number; associations: number }> {
+  const ids = [id];
+  let level = [id];
+  // The tree is at most five levels deep (client > agent > instance > backup set > subclient).
+  while (level.length > 0) {
+    const next: number[] = [];
+    for (const chunk of chunks(level, 1000)) {
+      const rows = await tx.selectFrom('entities').select('id').where('parent_id', 'in', chunk).execute();
+      for (const r of rows) next.push(r.id);
+    }
+    ids.push(...next);
+    level = next;
+  }
+  let associations = 0;
+  for (const chunk of chunks(ids, 1000)) {
+    const r = await tx
+      .deleteFrom('security_associations')
+      .where('entity_type', 'not in', [ENTITY_TYPES.commcell, ENTITY_TYPES.company])
+      .where('entity_id', 'in', chunk)
+      .executeTakeFirst();
+    associations += Number(r.numDeletedRows);
+  }
+  await tx.deleteFrom('entities').where('id', '=', id).execute();
+  return { entities: ids.length, associations };
+}
+
+/**
+ * An entity of `type` named `name` in a company, under `parentId` (0 or
+ * absent for top-level kinds). Without a parent, a nested kind's name may
+ * match several entities (every client has an agent "File System"): then
+ * the answer is 'ambiguous'.
+ */
+export async function resolveEntity(
+  db: Executor,
+  companyId: number,
+  type: number,
+  name: string,
+  parentId?: number,
+): Promise<number | 'ambiguous' | undefined> {
+  let q = db
+    .selectFrom('entities')
+    .select('id')
+    .where('company_id', '=', companyId)
+    .where('type', '=', type)
+    .where('name_key', '=', nameKey(name));
+  if (parentId !== undefined) q = q.where('parent_key', '=', parentId);
+  const rows = await q.limit(2).execute();
+  if (rows.length > 1) return 'ambiguous';
+  return rows[0]?.id;
+}
+
+export async function addClientToGroup(db: Executor, groupId: number, clientId: number): Promise<void> {
+  await db
+    .insertInto('client_group_clients')
+    .values({ group_id: groupId, client_id: clientId })
+    .onConflict((oc) => oc.doNothing())
+    .execute();
+}
+
+export async function removeClientFromGroup(db: Executor, groupId: number, clientId: number): Promise<void> {
+  await db
+    .deleteFrom('client_group_clients')
+    .where('group_id', '=', groupId)
+    .where('client_id', '=', clientId)
+    .execute();
+}
+
+export async function clientsOfGroup(db: Executor, groupId: number): Promise<Array<{ id: number; name: string }>> {
+  return db
+    .selectFrom('client_group_clients as m')
+    .innerJoin('entities as e', 'e.id', 'm.client_id')
+    .select(['e.id', 'e.name'])
+    .where('m.group_id', '=', groupId)
+    .orderBy('e.id')
+    .execute();
+}
+
+export async function groupsOfClient(db: Executor, clientId: number): Promise<Array<{ id: number; name: string }>> {
+  return db
+    .selectFrom('client_group_clients as m')
+    .innerJoin('entities as e', 'e.id', 'm.group_id')
+    .select(['e.id', 'e.name'])
+    .where('m.client_id', '=', clientId)
+    .orderBy('e.id')
+    .execute();
+}
+
+function isConstraintViolation(e: unknown): boolean {
+  const code = (e as { code?: string })?.code ?? '';
+  return code === '23503' || code === '23505' || code.startsWith('SQLITE_CONSTRAINT');
+}
+
+function* chunks<T>(list: readonly T[], size: number): Generator<T[]> {
+  for (let i = 0; i < list.length; i += size) yield list.slice(i, i + size);
+}
+
+// ---------------------------------------------------------------------------
+// The bulk importer (POST Entities/Import, `bulwark import`, POST Entities)
+
+/** One line as parsed: `{"type","name","company","parent":{"type","name","parent"?},"clientGroups"}`. */
+export interface EntitySpec {
+  kind: EntityKind;
+  name: string;
+  /** Domain name of the owning company; null = the importer's default company. */
+  company: string | null;
+  parent: ParentRef | null;
+  clientGroups: string[];
+}
+
+/** A parent by type and name, and optionally its own parent when the name alone is ambiguous. */
+export interface ParentRef {
+  kind: EntityKind;
+  name: string;
+  parent: ParentRef | null;
+}
+
+export type LineErrorKind = 'invalid' | 'not-found' | 'exists' | 'forbidden';
+
+export interface ImportLineError {
+  line: number;
+  message: string;
+  /** What went wrong, for callers that map it to their own error codes. */
+  kind: LineErrorKind;
+}
+
+export interface ImportResult {
+  line: number;
+  entityType: number;
+  entityId: number;
+  companyId: number;
+  parentId: number | null;
+  name: string;
+}
+
+/** What the caller may do in a company: create there, only know it exists, or not even that. */
+export type CompanyAccess = 'write' | 'read-only' | 'hidden';
+
+export interface ImportOptions {
+  /** Commit the good lines and report the bad ones; otherwise any bad line aborts everything. */
+  partial: boolean;
+  actor: AuditActor;
+  sourceAddr?: string;
+  clock: () => Date;
+  /** The owner of lines without "company". */
+  defaultCompanyId: number;
+  access(companyId: number): CompanyAccess;
+  /** Each created entity, in line order per batch. Final only if the summary says committed. */
+  onResult?(r: ImportResult): void;
+  /** Each bad line (not necessarily in line order: duplicates of leaf kinds are found at insert time). */
+  onError?(e: ImportLineError): void;
+  onProgress?(p: { lines: number; imported: number; errors: number }): void;
+  /** Lines between progress reports (10 000). */
+  progressEvery?: number;
+  /** Rows per INSERT (1000); in partial mode also rows per transaction. */
+  batchSize?: number;
+  /** Recorded in the audit details (e.g. the file name). */
+  source?: string;
+}
+
+export interface ImportSummary {
+  lines: number;
+  imported: number;
+  errors: number;
+  committed: boolean;
+}
+
+/** Another writer created one of our names between our check and our insert; nothing of that batch is kept. */
+export class ImportConflictError extends Error {}
+
+class Rollback extends Error {}
+
+const MAX_LINE = 64 * 1024;
+const MAX_GROUPS = 1000;
+const MAX_DEPTH = 5;
+
+/** A type as a name (any case) or the product's number. */
+function kindOf(v: unknown): EntityKind | undefined {
+  if (typeof v === 'string') return parseKind(v);
+  if (typeof v === 'number') return KIND_OF_TYPE.get(v);
+  return undefined;
+}
+
+/** A value from the input, quoted in a message: never more than a short excerpt. */
+function shown(v: unknown): string {
+  const text = JSON.stringify(v) ?? String(v);
+  return text.length > 60 ? `${text.slice(0, 60)}…` : text;
+}
+
+type Parsed<T> = { ok: true; value: T } | { ok: false; message: string };
+
+function parseRef(v: unknown, depth: number, field: string): Parsed<ParentRef> {
+  if (depth > MAX_DEPTH) return { ok: false, message: `${field} is nested too deep` };
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) {
+    return { ok: false, message: `${field} must be an object {"type","name"}` };
+  }
+  const o = v as Record<string, unknown>;
+  if (o.type === undefined || o.type === null || o.type === '') {
+    return { ok: false, message: `${field}.type is missing` };
+  }
+  const kind = kindOf(o.type);
+  if (!kind) return { ok: false, message: `${field}.type ${shown(o.type)} is not an entity type` };
+  const name = entityName(o.name);
+  if (name === null) return { ok: false, message: `${field}.name is missing or not a valid name` };
+  let parent: ParentRef | null = null;
+  if (o.parent !== undefined && o.parent !== null) {
+    const p = parseRef(o.parent, depth + 1, `${field}.parent`);
+    if (!p.ok) return p;
+    parent = p.value;
+  }
+  return { ok: true, value: { kind, name, parent } };
+}
+
+/** Checks the shape of one line's object; names and companies are resolved later. */
+export function parseEntitySpec(v: unknown): Parsed<EntitySpec> {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) {
+    return { ok: false, message: 'each line must be a JSON object' };
+  }
+  const o = v as Record<string, unknown>;
+  if (o.type === undefined || o.type === null || o.type === '') return { ok: false, message: 'type is missing' };
+  const kind = kindOf(o.type);
+  if (!kind) {
+    return { ok: false, message: `unknown type ${shown(o.type)}; one of ${ENTITY_KINDS.join(', ')}` };
+  }
+  if (o.name === undefined || o.name === null || o.name === '') return { ok: false, message: 'name is missing' };
+  const name = entityName(o.name);
+  if (name === null) {
+    return {
+      ok: false,
+      message: `name must be text of 1 to ${MAX_NAME} characters without control characters`,
+    };
+  }
+  let company: string | null = null;
+  if (o.company !== undefined && o.company !== null) {
+    if (typeof o.company !== 'string' || o.company.trim() === '' || o.company.length > MAX_NAME) {
+      return { ok: false, message: "company must be the company's domain name" };
+    }
+    company = o.company.trim();
+  }
+  let parent: ParentRef | null = null;
+  if (o.parent !== undefined && o.parent !== null) {
+    const p = parseRef(o.parent, 1, 'parent');
+    if (!p.ok) return p;
+    parent = p.value;
+  }
+  const clientGroups: string[] = [];
+  if (o.clientGroups !== undefined && o.clientGroups !== null) {
+    if (!Array.isArray(o.clientGroups) || o.clientGroups.length > MAX_GROUPS) {
+      return { ok: false, message: `clientGroups must be a list of at most ${MAX_GROUPS} client group names` };
+    }
+    for (const g of o.clientGroups) {
+      const n = entityName(g);
+      if (n === null) return { ok: false, message: 'clientGroups must hold client group names' };
+      clientGroups.push(n);
+    }
+  }
+  return { ok: true, value: { kind, name, company, parent, clientGroups } };
+}
+
+interface PendingRow {
+  line: number;
+  id: number;
+  type: number;
+  company_id: number;
+  parent_id: number | null;
+  parent_key: number;
+  name: string;
+  name_key: string;
+  created_at: string;
+}
+
+/** A resolution that failed, as the line's error. */
+class LineFailure {
+  constructor(
+    readonly kind: LineErrorKind,
+    readonly message: string,
+  ) {}
+}
+
+const fail = (kind: LineErrorKind, message: string) => new LineFailure(kind, message);
+
+/** Bare names of nested kinds: +id (one in this import, not yet checked against older rows), -id (checked), 0 (several). */
+const AMBIGUOUS = 0;
+
+/**
+ * Streams lines into the entity table. Each accepted line gets its id at
+ * once (PostgreSQL: reserved from the sequence in blocks; SQLite: counted on
+ * from the highest id, under the write lock the transaction holds), so a
+ * child can name a parent that is still waiting in the batch, and rows go in
+ * with one INSERT per `batchSize`. Names are resolved in memory: the kinds
+ * that others name (client groups, clients, agents, instances, backup sets)
+ * are remembered per import; rows that existed before are read once per
+ * (company, type, parent) scope, and only when the company had any of that
+ * type when the import began. Leaf kinds are not remembered: a duplicate
+ * leaf is refused by the unique index at insert time (ON CONFLICT DO NOTHING).
+ */
+export class EntityImporter {
+  private tx: Tx | null = null;
+  private nextSqliteId = 0;
+  private idPool: number[] = [];
+  private idBlock = 1;
+  private readonly companies = new Map<string, number | null>();
+  private readonly populated = new Map<string, boolean>();
+  private readonly loadedScopes = new Set<string>();
+  /** `${company}/${type}/${parentKey}/${nameKey}` → id, for the referenced kinds. */
+  private readonly known = new Map<string, number>();
+  /** `${company}/${type}/${nameKey}` → see AMBIGUOUS, for agents, instances and backup sets. */
+  private readonly byName = new Map<string, number>();
+  /** Ids of referenced kinds created by this import: nothing older can sit beneath them. */
+  private readonly fresh = new Set<number>();
+  private pending: PendingRow[] = [];
+  private pendingMembers: Array<{ group_id: number; client_id: number }> = [];
+  /** The INSERTs of the batch being written. */
+  private inflight: Promise<void> = Promise.resolve();
+  /** Created in the current transaction: company → type → count, and the line range. */
+  private txCreated = new Map<number, Map<number, number>>();
+  private txLines: [number, number] | null = null;
+  errors = 0;
+  imported = 0;
+
+  constructor(
+    private readonly dialect: Dialect,
+    private readonly opts: ImportOptions,
+  ) {}
+
+  get pendingRows(): number {
+    return this.pending.length;
+  }
+
+  /** Starts (or continues in) a transaction. */
+  async begin(tx: Tx): Promise<void> {
+    this.tx = tx;
+    this.txCreated = new Map();
+    this.txLines = null;
+    if (this.dialect === 'sqlite') {
+      // The transaction began immediate: no other writer runs until it ends.
+      const row = await sql<{ m: number | null; s: number | null }>`select
+          (select max(id) from entities) as m,
+          (select seq from sqlite_sequence where name = 'entities') as s`.execute(tx);
+      const r = row.rows[0];
+      this.nextSqliteId = Math.max(Number(r?.m ?? 0), Number(r?.s ?? 0));
+    }
+  }
+
+  private get db(): Tx {
+    if (!this.tx) throw new Error('EntityImporter used outside a transaction');
+    return this.tx;
+  }
+
+  private error(line: number, kind: LineErrorKind, message: string): void {
+    this.errors++;
+    this.opts.onError?.({ line, kind, message });
+  }
+
+  /** One line of text: blank lines are skipped, anything else must be one JSON object. */
+  async acceptText(text: string, line: number): Promise<void> {
+    const trimmed = text.trim();
+    if (trimmed === '') return;
+    if (trimmed.length > MAX_LINE) return this.error(line, 'invalid', `the line is longer than ${MAX_LINE} characters`);
+    let value: unknown;
+    try {
+      value = JSON.parse(trimmed);
+    } catch {
+      return this.error(line, 'invalid', 'the line is not valid JSON');
+    }
+    await this.acceptValue(value, line);
+  }
+
+  /** One entity as an object; returns the new id, or null when the line was refused. */
+  async acceptValue(value: unknown, line: number): Promise<number | null> {
+    const parsed = parseEntitySpec(value);
+    if (!parsed.ok) {
+      this.error(line, 'invalid', parsed.message);
+      return null;
+    }
+    const r = await this.accept(parsed.value, line);
+    if (r instanceof LineFailure) {
+      this.error(line, r.kind, r.message);
+      return null;
+    }
+    return r;
+  }
+
+  private async accept(spec: EntitySpec, line: number): Promise<number | LineFailure> {
+    const companyId = await this.company(spec.company);
+    if (companyId instanceof LineFailure) return companyId;
+    const { kind } = spec;
+    const type = ENTITY_TYPES[kind];
+    const expected = PARENT_KIND[kind];
+    let parentId: number | null = null;
+    if (expected === null) {
+      if (spec.parent) return fail('invalid', `${aLabel(kind)} has no parent`);
+    } else {
+      if (!spec.parent) return fail('invalid', `${aLabel(kind)} needs a parent: its ${label(expected)}`);
+      if (spec.parent.kind !== expected) {
+        return fail(
+          'invalid',
+          `wrong parent type ${spec.parent.kind}: the parent of ${aLabel(kind)} is ${aLabel(expected)}`,
+        );
+      }
+      const p = await this.resolve(companyId, spec.parent);
+      if (p instanceof LineFailure) return p;
+      parentId = p;
+    }
+    if (spec.clientGroups.length > 0 && kind !== 'client') return fail('invalid', 'only a client has clientGroups');
+    const parentKey = parentId ?? 0;
+    const key = nameKey(spec.name);
+    const scope = `${companyId}/${type}/${parentKey}`;
+    if (REFERENCED.has(kind)) {
+      await this.ensureScope(companyId, kind, parentKey);
+      if (this.known.has(`${scope}/${key}`)) return this.duplicate(kind, spec.name, parentId);
+    }
+    const groups = new Set<number>();
+    for (const g of spec.clientGroups) {
+      await this.ensureScope(companyId, 'clientGroup', 0);
+      const id = this.known.get(`${companyId}/${ENTITY_TYPES.clientGroup}/0/${nameKey(g)}`);
+      if (id === undefined) return fail('not-found', `unknown client group "${g}"`);
+      groups.add(id);
+    }
+
+    const id = await this.allocateId();
+    this.pending.push({
+      line,
+      id,
+      type,
+      company_id: companyId,
+      parent_id: parentId,
+      parent_key: parentKey,
+      name: spec.name,
+      name_key: key,
+      created_at: this.opts.clock().toISOString(),
+    });
+    if (REFERENCED.has(kind)) {
+      this.known.set(`${scope}/${key}`, id);
+      this.fresh.add(id);
+      if (expected !== null) {
+        const bn = `${companyId}/${type}/${key}`;
+        this.byName.set(bn, this.byName.has(bn) ? AMBIGUOUS : id);
+      }
+    }
+    for (const g of groups) this.pendingMembers.push({ group_id: g, client_id: id });
+    return id;
+  }
+
+  private duplicate(kind: EntityKind, name: string, parentId: number | null): LineFailure {
+    return fail(
+      'exists',
+      parentId === null
+        ? `${aLabel(kind)} named "${name}" already exists in this company`
+        : `${aLabel(kind)} named "${name}" already exists under its ${label(PARENT_KIND[kind] as EntityKind)}`,
+    );
+  }
+
+  private async company(domain: string | null): Promise<number | LineFailure> {
+    let id: number | null = this.opts.defaultCompanyId;
+    if (domain !== null) {
+      const key = nameKey(domain);
+      if (!this.companies.has(key)) {
+        const row = await this.db.selectFrom('companies').select('id').where('domain_key', '=', key).executeTakeFirst();
+        this.companies.set(key, row?.id ?? null);
+      }
+      id = this.companies.get(key) ?? null;
+    }
+    const access = id === null ? 'hidden' : this.opts.access(id);
+    // Another tenant's company looks exactly like one that does not exist.
+    if (id === null || access === 'hidden') return fail('not-found', `unknown company "${domain}"`);
+    if (access === 'read-only') {
+      return fail(
+        'forbidden',
+        id === 0
+          ? 'you may not create entities in the CommCell'
+          : `you may not create entities in ${domain === null ? 'your company' : `company "${domain}"`}`,
+      );
+    }
+    return id;
+  }
+
+  /** Whether the company had any entity of this kind when this import first looked (before adding any). */
+  private async isPopulated(companyId: number, kind: EntityKind): Promise<boolean> {
+    const k = `${companyId}/${ENTITY_TYPES[kind]}`;
+    let v = this.populated.get(k);
+    if (v === undefined) {
+      const row = await this.db
+        .selectFrom('entities')
+        .select('id')
+        .where('company_id', '=', companyId)
+        .where('type', '=', ENTITY_TYPES[kind])
+        .limit(1)
+        .executeTakeFirst();
+      v = row !== undefined;
+      this.populated.set(k, v);
+    }
+    return v;
+  }
+
+  /** Loads the names already stored under one parent (or at the top of a company), once. */
+  private async ensureScope(companyId: number, kind: EntityKind, parentKey: number): Promise<void> {
+    if (!(await this.isPopulated(companyId, kind))) return;
+    if (parentKey !== 0 && this.fresh.has(parentKey)) return;
+    const type = ENTITY_TYPES[kind];
+    const scope = `${companyId}/${type}/${parentKey}`;
+    if (this.loadedScopes.has(scope)) return;
+    const rows = await this.db
+      .selectFrom('entities')
+      .select(['id', 'name_key'])
+      .where('company_id', '=', companyId)
+      .where('type', '=', type)
+      .where('parent_key', '=', parentKey)
+      .execute();
+    for (const r of rows) this.known.set(`${scope}/${r.name_key}`, r.id);
+    this.loadedScopes.add(scope);
+  }
+
+  private async resolve(companyId: number, ref: ParentRef): Promise<number | LineFailure> {
+    const { kind } = ref;
+    const type = ENTITY_TYPES[kind];
+    const key = nameKey(ref.name);
+    const expected = PARENT_KIND[kind];
+    const what = `${label(kind)} "${ref.name}"`;
+    if (!REFERENCED.has(kind) || kind === 'clientGroup') return fail('invalid', `${aLabel(kind)} cannot be a parent`);
+    if (ref.parent) {
+      if (expected === null) return fail('invalid', `${aLabel(kind)} has no parent`);
+      if (ref.parent.kind !== expected) {
+        return fail(
+          'invalid',
+          `wrong parent type ${ref.parent.kind}: the parent of ${aLabel(kind)} is ${aLabel(expected)}`,
+        );
+      }
+      const pid = await this.resolve(companyId, ref.parent);
+      if (pid instanceof LineFailure) return pid;
+      await this.ensureScope(companyId, kind, pid);
+      return this.known.get(`${companyId}/${type}/${pid}/${key}`) ?? fail('not-found', `unknown parent ${what}`);
+    }
+    if (expected === null) {
+      await this.ensureScope(companyId, kind, 0);
+      return this.known.get(`${companyId}/${type}/0/${key}`) ?? fail('not-found', `unknown parent ${what}`);
+    }
+    // A nested kind by its name alone: it must be the only one of that name in the company.
+    const bn = `${companyId}/${type}/${key}`;
+    const seen = this.byName.get(bn);
+    const ambiguous = fail(
+      'invalid',
+      `parent ${what} is ambiguous: there are several in this company; name its ${label(expected)} too ("parent":{"type":"${kind}","name":…,"parent":{"type":"${expected}","name":…}})`,
+    );
+    if (seen === AMBIGUOUS) return ambiguous;
+    if (seen !== undefined && seen < 0) return -seen;
+    if (!(await this.isPopulated(companyId, kind))) return seen ?? fail('not-found', `unknown parent ${what}`);
+    // Older rows of this kind exist: ask the table (it holds this import's flushed rows too).
+    const rows = await this.db
+      .selectFrom('entities')
+      .select('id')
+      .where('company_id', '=', companyId)
+      .where('type', '=', type)
+      .where('name_key', '=', key)
+      .limit(2)
+      .execute();
+    const others = rows.filter((r) => r.id !== seen);
+    if (seen === undefined && others.length === 0) return fail('not-found', `unknown parent ${what}`);
+    if ((seen === undefined ? others.length : others.length + 1) > 1) {
+      this.byName.set(bn, AMBIGUOUS);
+      return ambiguous;
+    }
+    const id = seen ?? (others[0] as { id: number }).id;
+    this.byName.set(bn, -id);
+    return id;
+  }
+
+  private async allocateId(): Promise<number> {
+    if (this.dialect === 'sqlite') return ++this.nextSqliteId;
+    if (this.idPool.length === 0) {
+      // Blocks grow 1, 2, 4 … up to the batch size: a single create reserves one id.
+      const n = this.idBlock;
+      this.idBlock = Math.min(this.idBlock * 2, this.opts.batchSize ?? 1000);
+      await this.reserveIds(n);
+    }
+    return this.idPool.pop() as number;
+  }
+
+  /** Adds `n` ids from the sequence to the pool (sequences are outside transactions: unused ids leave gaps). */
+  private async reserveIds(n: number): Promise<void> {
+    const r = await sql<{ id: number }>`select nextval(pg_get_serial_sequence('entities', 'id')) as id
+      from generate_series(1, ${n})`.execute(this.db);
+    // The pool is used from its end: keep it in descending order.
+    this.idPool = [...r.rows.map((x) => Number(x.id)), ...this.idPool].sort((a, b) => b - a);
+  }
+
+  /** One INSERT for a chunk of rows; a duplicate name is skipped (its id is not returned). */
+  private async insertRows(chunk: PendingRow[]): Promise<Array<{ id: number }>> {
+    if (this.dialect === 'postgres') {
+      // Eight array parameters instead of eight per row: PostgreSQL parses and
+      // plans the statement once, whatever the chunk's size.
+      const col = <K extends keyof PendingRow>(k: K) => chunk.map((r) => r[k]);
+      const r = await sql<{ id: number }>`insert into entities
+          (id, type, company_id, parent_id, parent_key, name, name_key, created_at)
+        select * from unnest(${col('id')}::int[], ${col('type')}::int[], ${col('company_id')}::int[],
+          ${col('parent_id')}::int[], ${col('parent_key')}::int[], ${col('name')}::text[],
+          ${col('name_key')}::text[], ${col('created_at')}::text[])
+        on conflict do nothing
+        returning id`.execute(this.db);
+      return r.rows;
+    }
+    return this.db
+      .insertInto('entities')
+      .values(chunk.map(({ line: _line, ...row }) => row))
+      .onConflict((oc) => oc.doNothing())
+      .returning('id')
+      .execute();
+  }
+
+  /**
+   * Starts inserting the waiting rows and memberships, after the previous
+   * batch's INSERTs are done. On PostgreSQL the next lines are read and
+   * checked while this batch is written (the transaction's connection runs
+   * its queries in order, so later reads see these rows); `drain()` waits.
+   * Each row's result, or its duplicate, is reported when its INSERT returns.
+   */
+  async flush(): Promise<void> {
+    await this.inflight;
+    if (this.pending.length === 0) return;
+    const rows = this.pending;
+    const members = this.pendingMembers;
+    this.pending = [];
+    this.pendingMembers = [];
+    const batch = this.opts.batchSize ?? 1000;
+    if (this.dialect === 'postgres' && rows.length >= batch && this.idPool.length < batch) {
+      // More lines are likely: reserve their ids now, not behind this batch's INSERT.
+      await this.reserveIds(batch);
+    }
+    this.inflight = this.write(rows, members);
+    // A failure surfaces at the next flush() or drain(), never as an unhandled rejection.
+    this.inflight.catch(() => {});
+  }
+
+  /** Flushes and waits until every row is in. */
+  async drain(): Promise<void> {
+    await this.flush();
+    await this.inflight;
+  }
+
+  /** The error of the batch being written, if it failed (it explains any error after it). */
+  async failure(): Promise<unknown> {
+    return this.inflight.then(
+      () => null,
+      (e: unknown) => e,
+    );
+  }
+
+  private async write(rows: PendingRow[], members: Array<{ group_id: number; client_id: number }>): Promise<void> {
+    const batch = this.opts.batchSize ?? 1000;
+    for (const chunk of chunks(rows, batch)) {
+      let inserted: Array<{ id: number }>;
+      try {
+        inserted = await this.insertRows(chunk);
+      } catch (e) {
+        // A parent deleted, or a parent's name taken, by a concurrent change.
+        if (isConstraintViolation(e)) {
+          throw new ImportConflictError(
+            `lines ${chunk[0]?.line}-${chunk.at(-1)?.line} conflict with a concurrent change to the entities`,
+          );
+        }
+        throw e;
+      }
+      const ids = new Set(inserted.map((r) => r.id));
+      for (const row of chunk) {
+        const kind = KIND_OF_TYPE.get(row.type) as EntityKind;
+        if (!ids.has(row.id)) {
+          // Checked before: only a concurrent writer could have taken a referenced name.
+          if (REFERENCED.has(kind)) {
+            throw new ImportConflictError(
+              `line ${row.line}: ${aLabel(kind)} named "${row.name}" was created by another change during the import`,
+            );
+          }
+          const e = this.duplicate(kind, row.name, row.parent_id);
+          this.error(row.line, e.kind, e.message);
+          continue;
+        }
+        this.imported++;
+        const perType = this.txCreated.get(row.company_id) ?? new Map<number, number>();
+        perType.set(row.type, (perType.get(row.type) ?? 0) + 1);
+        this.txCreated.set(row.company_id, perType);
+        this.txLines = this.txLines ? [this.txLines[0], row.line] : [row.line, row.line];
+        this.opts.onResult?.({
+          line: row.line,
+          entityType: row.type,
+          entityId: row.id,
+          companyId: row.company_id,
+          parentId: row.parent_id,
+          name: row.name,
+        });
+      }
+    }
+    for (const chunk of chunks(members, batch)) {
+      if (this.dialect === 'postgres') {
+        await sql`insert into client_group_clients (group_id, client_id)
+          select * from unnest(${chunk.map((m) => m.group_id)}::int[], ${chunk.map((m) => m.client_id)}::int[])
+          on conflict do nothing`.execute(this.db);
+      } else {
+        await this.db
+          .insertInto('client_group_clients')
+          .values(chunk)
+          .onConflict((oc) => oc.doNothing())
+          .execute();
+      }
+    }
+  }
+
+  /** Whether the current transaction created anything. */
+  get changed(): boolean {
+    return this.txCreated.size > 0;
+  }
+
+  /** One audit record per company touched in this transaction, and the authz version bump. */
+  async audit(operation: string, extra: Record<string, unknown> = {}): Promise<void> {
+    if (!this.changed) return;
+    await bumpAuthzVersion(this.db);
+    const lines = this.txLines ? `${this.txLines[0]}-${this.txLines[1]}` : '';
+    for (const [companyId, perType] of [...this.txCreated].sort((a, b) => a[0] - b[0])) {
+      const byType: Record<string, number> = {};
+      let created = 0;
+      for (const [type, n] of perType) {
+        byType[KIND_OF_TYPE.get(type) as string] = n;
+        created += n;
+      }
+      await appendAudit(this.db, {
+        actor: this.opts.actor,
+        companyId,
+        operation,
+        targetType: 'entities',
+        targetName: `${created} entities`,
+        outcome: 'success',
+        details: { created, byType, lines, partial: this.opts.partial, ...extra },
+        sourceAddr: this.opts.sourceAddr,
+        at: this.opts.clock(),
+      });
+    }
+  }
+}
+
+/**
+ * Runs `work` in a transaction; when it fails, it waits for the batch being
+ * written and reports that batch's error first (a failed INSERT is what
+ * makes PostgreSQL refuse the queries after it).
+ */
+async function inTransaction(store: Store, work: (tx: Tx) => Promise<void>, imp: EntityImporter): Promise<void> {
+  await store.db.transaction().execute(async (tx) => {
+    try {
+      await work(tx);
+    } catch (e) {
+      const first = await imp.failure();
+      throw first ?? e;
+    }
+  });
+}
+
+/**
+ * Imports JSON lines. The whole import is one transaction unless
+ * `opts.partial`; then every `batchSize` rows commit on their own (with
+ * their audit records), so good lines stay and other writers get turns.
+ * Results and errors are handed out as they happen, not collected.
+ */
+export async function importEntities(
+  store: Store,
+  source: AsyncIterable<string> | Iterable<string>,
+  opts: ImportOptions,
+): Promise<ImportSummary> {
+  const iterator: AsyncIterator<string> | Iterator<string> =
+    Symbol.asyncIterator in source ? source[Symbol.asyncIterator]() : source[Symbol.iterator]();
+  const batch = opts.batchSize ?? 1000;
+  const every = opts.progressEvery ?? 10_000;
+  const imp = new EntityImporter(store.dialect, opts);
+  const extra = opts.source ? { source: opts.source } : {};
+  let lines = 0;
+  let eof = false;
+  let committed = true;
+
+  const read = async (): Promise<boolean> => {
+    const next = await iterator.next();
+    if (next.done) return false;
+    lines++;
+    await imp.acceptText(next.value, lines);
+    if (lines % every === 0) opts.onProgress?.({ lines, imported: imp.imported, errors: imp.errors });
+    return true;
+  };
+
+  if (opts.partial) {
+    while (!eof) {
+      await inTransaction(
+        store,
+        async (tx) => {
+          await imp.begin(tx);
+          while (imp.pendingRows < batch) {
+            if (!(await read())) {
+              eof = true;
+              break;
+            }
+          }
+          await imp.drain();
+          await imp.audit('entity.import', extra);
+        },
+        imp,
+      );
+    }
+  } else {
+    try {
+      await inTransaction(
+        store,
+        async (tx) => {
+          await imp.begin(tx);
+          while (await read()) {
+            if (imp.pendingRows >= batch) await imp.flush();
+          }
+          await imp.drain();
+          if (imp.errors > 0) throw new Rollback();
+          await imp.audit('entity.import', extra);
+        },
+        imp,
+      );
+    } catch (e) {
+      if (!(e instanceof Rollback)) throw e;
+      committed = false;
+    }
+    if (!committed) {
+      await store.db.transaction().execute((tx) =>
+        appendAudit(tx, {
+          actor: opts.actor,
+          companyId: opts.defaultCompanyId,
+          operation: 'entity.import',
+          targetType: 'entities',
+          outcome: 'failure',
+          reason: `${imp.errors} bad line(s); nothing was imported`,
+          details: { lines, errors: imp.errors, partial: false, ...extra },
+          sourceAddr: opts.sourceAddr,
+          at: opts.clock(),
+        }),
+      );
+    }
+  }
+  if (lines % every !== 0) opts.onProgress?.({ lines, imported: imp.imported, errors: imp.errors });
+  return { lines, imported: committed ? imp.imported : 0, errors: imp.errors, committed };
+}
+
+/**
+ * Creates one entity from an import-shaped object inside the caller's
+ * transaction (POST Entities), with the importer's checks. The caller
+ * audits and bumps the authz version.
+ */
+export async function createEntityFromSpec(
+  tx: Tx,
+  dialect: Dialect,
+  value: unknown,
+  opts: Pick<ImportOptions, 'actor' | 'clock' | 'defaultCompanyId' | 'access'>,
+): Promise<{ ok: true; result: ImportResult } | { ok: false; error: ImportLineError }> {
+  let result: ImportResult | undefined;
+  let error: ImportLineError | undefined;
+  const imp = new EntityImporter(dialect, {
+    ...opts,
+    partial: false,
+    onResult: (r) => {
+      result = r;
+    },
+    onError: (e) => {
+      error ??= e;
+    },
+  });
+  await imp.begin(tx);
+  await imp.acceptValue(value, 1);
+  await imp.drain();
+  if (result) return { ok: true, result };
+  return { ok: false, error: error ?? { line: 1, kind: 'invalid', message: 'the entity was not created' } };
+}
