@@ -137,7 +137,7 @@ export class Resolver {
     const cacheKey = `${obj.roleId ?? ''}:${String(obj.roleName ?? '').toLowerCase()}`;
     const hit = this.roles.get(cacheKey);
     if (hit) return hit;
-    let q = this.db.selectFrom('roles').select(['id', 'name', 'company_id']);
+    let q = this.db.selectFrom('roles').select(['id', 'name', 'company_id', 'builtin']);
     if (obj.roleId !== undefined) {
       const id = Number(obj.roleId);
       q = q.where('id', '=', Number.isInteger(id) && id >= 0 && id <= 2_147_483_647 ? id : -1);
@@ -145,8 +145,8 @@ export class Resolver {
       q = q.where('name_key', '=', nameKey(String(obj.roleName))).where('company_id', 'in', [0, this.caller.companyId]);
     }
     const rows = await q.orderBy('company_id', 'desc').execute();
-    // Built-in roles (the CommCell's) are everyone's; custom ones their company's.
-    const row = rows.find((r) => r.company_id === 0 || canSeeCompany(this.view, this.caller, r.company_id));
+    // Built-in roles are everyone's; a custom role is its company's (the CommCell's, for the CommCell's).
+    const row = rows.find((r) => r.builtin === 1 || canSeeCompany(this.view, this.caller, r.company_id));
     if (!row) throw new CsError('NOT_FOUND', `no role ${String(obj.roleName ?? obj.roleId)}`);
     const perms = await this.db
       .selectFrom('role_permissions')

@@ -576,3 +576,60 @@ describe("associations written from the principal's side (as cvpysdk does)", () 
     expect((await update(block('ADD', [{ planName: 'gold' }, 'View']))).json().response[0].errorCode).toBe(1200);
   });
 });
+
+describe("a user group's associations, from its own side", () => {
+  it('POST UserGroup and POST UserGroup/{id} carry securityAssociations into the same rules', async () => {
+    const created = await t.call('POST', '/UserGroup', acme.token, {
+      groups: [
+        {
+          userGroupEntity: { userGroupName: 'operators' },
+          users: [{ userName: 'bob' }],
+          securityAssociations: {
+            associationsOperationType: 'ADD',
+            associations: [
+              {
+                entities: { entity: [{ clientName: 'db01' }] },
+                properties: { role: { roleName: 'Restore Operator' } },
+              },
+            ],
+          },
+        },
+      ],
+    });
+    expect(created.json().response[0].errorCode).toBe(0);
+    const groupId = created.json().response[0].entity.userGroupId;
+    const bobId = (
+      await t.store.db.selectFrom('users').select('id').where('name_key', '=', 'bob').executeTakeFirstOrThrow()
+    ).id;
+    const why = (
+      await t.call('GET', `/Security/Explain?userId=${bobId}&entityType=7&entityId=106&permission=Browse`, acme.token)
+    ).json();
+    expect(why.allowed).toBe(true);
+    expect(why.grants[0].userOrGroup).toMatchObject({ userGroupId: groupId, userGroupName: 'operators' });
+
+    const bad = await t.call('POST', `/UserGroup/${groupId}`, acme.token, {
+      groups: [
+        {
+          securityAssociations: {
+            associationsOperationType: 'ADD',
+            associations: [{ entities: { entity: [{ clientId: 201 }] }, properties: { role: { roleName: 'View' } } }],
+          },
+        },
+      ],
+    });
+    expect(bad.json().response[0].errorCode).toBe(1200);
+  });
+
+  it("a tenant cannot use the CommCell's custom roles, only the built-in ones", async () => {
+    await t.store.db
+      .insertInto('roles')
+      .values({ id: 500, company_id: 0, name: 'MSP Only', name_key: 'msp only', created_at: new Date().toISOString() })
+      .execute();
+    await t.store.db.insertInto('role_permissions').values({ role_id: 500, permission: 'View' }).execute();
+    const res = await post(acme.token, assoc({ clientId: 101 }, 'ADD', [{ userName: 'bob' }, { roleId: 500 }]));
+    expect(codes(res)).toEqual([1200]);
+    expect(
+      codes(await post(admin, assoc({ planId: 10 }, 'ADD', [{ userName: 'RSmith' }, { roleName: 'MSP Only' }]))),
+    ).toEqual([0]);
+  });
+});
