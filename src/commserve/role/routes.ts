@@ -4,6 +4,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { appendAudit } from '../../audit/log.js';
 import type { AppContext } from '../../context.js';
 import { BUILTIN_ROLES, isPermission, PERMISSIONS, type Permission } from '../../domain/catalogue.js';
+import { canSeeCompany, companyRef } from '../../domain/permissions.js';
 import type { Principal } from '../../domain/principal.js';
 import { bumpAuthzVersion } from '../../store/authz.js';
 import type { Executor } from '../../store/db.js';
@@ -79,8 +80,6 @@ interface RoleRow {
   builtin: number;
 }
 
-const TENANT_ADMIN_PERMISSIONS = BUILTIN_ROLES.find((r) => r.id === 2)?.permissions ?? [];
-
 /**
  * The one place these routes decide who may see and change roles, kept
  * small so the association engine can replace it: built-in roles are
@@ -88,14 +87,16 @@ const TENANT_ADMIN_PERMISSIONS = BUILTIN_ROLES.find((r) => r.id === 2)?.permissi
  * administrator's; the CommCell administrator makes CommCell roles, a
  * tenant admin its company's, with at most the permissions it holds itself.
  */
-export async function roleAccess(_ctx: AppContext, p: Principal) {
+export async function roleAccess(ctx: AppContext, p: Principal) {
+  const view = await ctx.authz.current();
+  const managesIn = (companyId: number) => view.allowed(p.userId, 'Security Management', companyRef(companyId));
   return {
-    sees: (r: Pick<RoleRow, 'builtin' | 'company_id'>) =>
-      r.builtin === 1 || p.commcellAdmin || r.company_id === p.companyId,
-    manages: (r: Pick<RoleRow, 'company_id'>) => p.commcellAdmin || (p.tenantAdmin && r.company_id === p.companyId),
+    sees: (r: Pick<RoleRow, 'builtin' | 'company_id'>) => r.builtin === 1 || canSeeCompany(view, p, r.company_id),
+    manages: (r: Pick<RoleRow, 'company_id'>) => managesIn(r.company_id),
     /** The company a new role of this caller belongs to, or null when it may not create roles. */
-    createsIn: p.commcellAdmin ? COMMCELL_ID : p.tenantAdmin ? p.companyId : null,
-    grantable: (perm: Permission) => p.commcellAdmin || TENANT_ADMIN_PERMISSIONS.includes(perm),
+    createsIn: managesIn(p.companyId) ? p.companyId : null,
+    /** A role may hold only what its author holds where the role lives. */
+    grantable: (perm: Permission) => view.allowed(p.userId, perm, companyRef(p.companyId)),
   };
 }
 

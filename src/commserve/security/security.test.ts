@@ -633,3 +633,32 @@ describe("a user group's associations, from its own side", () => {
     ).toEqual([0]);
   });
 });
+
+describe('the role and user-group routes ask the same check', () => {
+  it('a granted Tenant Admin role lets a plain user manage groups and roles; removing it stops that', async () => {
+    const carl = await t.login('acme\\carl', 'carl-Passw0rd!');
+    const group = () =>
+      t.call('POST', '/UserGroup', carl, { groups: [{ userGroupEntity: { userGroupName: `g${Date.now()}` } }] });
+    const role = () =>
+      t.call('POST', '/Role', carl, {
+        roles: [
+          {
+            role: { roleName: `r${Date.now()}` },
+            categoryPermission: { categoriesPermissionList: [{ permissionName: 'View' }] },
+          },
+        ],
+      });
+    const codeOf = (res: { json(): any }) => res.json().response?.[0]?.errorCode ?? res.json().errorCode;
+    expect(codeOf(await group())).toBe(587204594);
+    expect(codeOf(await role())).toBe(587204594);
+    const grant = assoc({ providerId: acme.companyId }, 'ADD', [{ userName: 'carl' }, { roleName: 'Tenant Admin' }]);
+    expect(codes(await post(acme.token, grant))).toEqual([0]);
+    expect(codeOf(await group())).toBe(0);
+    expect(codeOf(await role())).toBe(0);
+    await post(acme.token, {
+      ...grant,
+      securityAssociations: { ...grant.securityAssociations, associationsOperationType: 'DELETE' },
+    });
+    expect(codeOf(await group())).toBe(587204594);
+  });
+});

@@ -4,6 +4,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { appendAudit } from '../../audit/log.js';
 import type { AppContext } from '../../context.js';
 import type { AuthzView } from '../../domain/authz.js';
+import { COMMCELL, canSeeCompany, companyRef } from '../../domain/permissions.js';
 import { loginName, type Principal } from '../../domain/principal.js';
 import { bumpAuthzVersion } from '../../store/authz.js';
 import type { Executor, Tx } from '../../store/db.js';
@@ -85,12 +86,13 @@ type UpdateItem = UpdateGroupBody['groups'][number];
  * own company's groups (the CommCell administrator every company's), and
  * changes them as the CommCell administrator or its company's tenant admin.
  */
-export async function groupAccess(_ctx: AppContext, p: Principal) {
+export async function groupAccess(ctx: AppContext, p: Principal) {
+  const view = await ctx.authz.current();
   return {
     /** The company whose groups a list shows, or null for every company. */
-    listScope: p.commcellAdmin ? null : p.companyId,
-    sees: (companyId: number) => p.commcellAdmin || companyId === p.companyId,
-    manages: (companyId: number) => p.commcellAdmin || (p.tenantAdmin && companyId === p.companyId),
+    listScope: view.allowed(p.userId, 'View', COMMCELL) ? null : p.companyId,
+    sees: (companyId: number) => canSeeCompany(view, p, companyId),
+    manages: (companyId: number) => view.allowed(p.userId, 'User Management', companyRef(companyId)),
   };
 }
 
