@@ -1,4 +1,5 @@
 import { Type } from '@sinclair/typebox';
+import { parseAssociationOp } from '../domain/entity-ref.js';
 import { CsError } from './errors.js';
 
 /**
@@ -15,9 +16,9 @@ export function parseListOp(v: string | number | undefined, field: string, fallb
   if (v === undefined) return fallback;
   const s = String(v).trim().toUpperCase();
   if (s === '0' || s === 'NONE') return 'NONE';
-  if (s === '1' || s === 'OVERWRITE') return 'OVERWRITE';
-  if (s === '2' || s === 'ADD' || s === 'UPDATE') return 'ADD';
-  if (s === '3' || s === 'DELETE') return 'DELETE';
+  // UPDATE is cvpysdk's other name for ADD in member and permission lists.
+  const op = parseAssociationOp(s === 'UPDATE' ? 'ADD' : s);
+  if (op) return op;
   throw new CsError('INVALID_VALUE', `${field} must be NONE (0), OVERWRITE (1), ADD or UPDATE (2), or DELETE (3)`);
 }
 
