@@ -1,3 +1,4 @@
+import type { Requirement } from './commserve/authorize.js';
 import fs from 'node:fs';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import type { DestinationStream } from 'pino';
@@ -25,6 +26,8 @@ export interface RouteInfo {
   method: string;
   url: string;
   public: boolean;
+  /** What a CommServe route declares it needs (see commserve/authorize.ts). */
+  requires: Requirement | undefined;
 }
 
 export async function buildApp(
@@ -75,7 +78,12 @@ export async function buildApp(
   const routes: RouteInfo[] = [];
   app.addHook('onRoute', (r) => {
     for (const method of [r.method].flat()) {
-      if (method !== 'HEAD') routes.push({ method, url: r.url, public: r.config?.public === true });
+      if (method !== 'HEAD') routes.push({
+          method,
+          url: r.url,
+          public: r.config?.public === true,
+          requires: r.config?.requires,
+        });
     }
   });
 

@@ -34,6 +34,36 @@ describe('the security table, for every CommServe route', () => {
     expect([...publicOnes].sort()).toEqual(['', '/Login', '/RenewLoginToken']);
   });
 
+  it('every other route declares what it needs (commserve/authorize.ts), and "signed in" only where it answers about the caller or scopes a list', () => {
+    const cs = routes.filter((r) => isCommServe(r) && !r.public);
+    const undeclared = cs.filter((r) => r.requires === undefined).map((r) => `${r.method} ${r.url}`);
+    expect(undeclared).toEqual([]);
+    const signedIn = new Set(
+      cs
+        .filter((r) => r.requires && 'signedIn' in r.requires)
+        .map((r) => `${r.method} ${r.url.replace(/^\/(commandcenter|webconsole)\/api/, '')}`),
+    );
+    // A new entry here is a decision: its handler must show only what the caller may see.
+    expect([...signedIn].sort()).toEqual(
+      [
+        'GET /Client',
+        'GET /ClientGroup',
+        'GET /Entities',
+        'GET /Organization',
+        'GET /Plan',
+        'GET /Security/Permissions',
+        'GET /Security/Roles',
+        'GET /User',
+        'GET /UserGroup',
+        'GET /V4/UserGroup',
+        'GET /WhoAmI',
+        'GET /v4/user',
+        'POST /Logout',
+        'POST /WhoAmI',
+      ].sort(),
+    );
+  });
+
   it('answers 401 with errorCode 1100 without an Authtoken, with a forged one, and with a revoked one', async () => {
     const token = await t.login();
     await t.call('POST', '/Logout', token);

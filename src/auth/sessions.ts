@@ -91,13 +91,6 @@ export class SessionService {
     if (!row || row.revoked_at !== null || row.enabled !== 1 || row.disable_login === 1) return null;
     const lastUsedAt = Date.parse(row.last_used_at);
     if (now - lastUsedAt > IDLE_TIMEOUT_MS) return null;
-    const kinds = await db
-      .selectFrom('user_group_members as m')
-      .innerJoin('user_groups as g', 'g.id', 'm.group_id')
-      .select(['g.system_kind', 'g.company_id'])
-      .where('m.user_id', '=', row.userId)
-      .where('g.system_kind', 'is not', null)
-      .execute();
     const principal: Principal = {
       userId: row.userId,
       userName: row.user_name,
@@ -106,8 +99,6 @@ export class SessionService {
       companyDomain: row.domain_name,
       sessionId: row.sessionId,
       tokenHash: hash,
-      commcellAdmin: kinds.some((k) => k.system_kind === 'master' && k.company_id === 0),
-      tenantAdmin: kinds.some((k) => k.system_kind === 'tenant-admin' && k.company_id === row.companyId),
     };
     const entry: Cached = { principal, lastUsedAt };
     if (now - lastUsedAt >= TOUCH_INTERVAL_MS) await this.touch(entry, now);

@@ -4,6 +4,7 @@ import type { AppContext } from '../context.js';
 import type { Principal } from '../domain/principal.js';
 import { actorOf } from './actor.js';
 import { registerAuditRoutes } from './audit/routes.js';
+import { enforce, memoizeView } from './authorize.js';
 import { registerBaseRoutes } from './base/routes.js';
 import { registerCommServeParsers, sendCs } from './codec.js';
 import { registerEntityRoutes } from './entity/routes.js';
@@ -75,12 +76,21 @@ async function auditRefusal(ctx: AppContext, req: FastifyRequest, p: Principal):
 export async function commServePlugin(app: FastifyInstance, ctx: AppContext): Promise<void> {
   registerCommServeParsers(app);
   app.decorateRequest('principal', null);
+  app.decorateRequest('authzView', null);
+  app.decorateRequest('target', null);
 
   app.addHook('onRequest', async (req) => {
     if (req.routeOptions.config.public) return;
     const principal = await ctx.sessions.resolve(req.headers.authtoken as string | undefined);
     if (!principal) throw new CsError('NOT_AUTHENTICATED');
     req.principal = principal;
+    req.authzView = memoizeView(ctx);
+  });
+
+  // After validation, so a requirement can read the parsed path and query.
+  app.addHook('preHandler', async (req) => {
+    if (req.routeOptions.config.public) return;
+    await enforce(req, principalOf(req), ctx);
   });
 
   app.setErrorHandler(async (err: FastifyError, req, reply) => {

@@ -7,10 +7,6 @@ export interface Principal {
   companyDomain: string;
   sessionId: number;
   tokenHash: string;
-  /** Member of the CommCell's master group: may do anything anywhere. */
-  commcellAdmin: boolean;
-  /** Member of its own company's Tenant Admin group. */
-  tenantAdmin: boolean;
 }
 
 /** `domain\user` for a company's users, the bare name for the CommCell's. */

@@ -14,10 +14,19 @@ export async function companyByDomain(db: Executor, domain: string): Promise<Com
 }
 
 /** Tenant companies (the CommCell's own row is not one). */
-export async function listCompanies(db: Executor, onlyId?: number): Promise<Company[]> {
+/** The companies (not the CommCell), all of them or those of `onlyIds`. */
+export async function listCompanies(db: Executor, onlyIds?: readonly number[]): Promise<Company[]> {
   let q = db.selectFrom('companies').selectAll().where('id', '<>', COMMCELL_ID);
-  if (onlyId !== undefined) q = q.where('id', '=', onlyId);
+  if (onlyIds !== undefined) {
+    if (onlyIds.length === 0) return [];
+    q = q.where('id', 'in', onlyIds);
+  }
   return q.orderBy('id').execute();
+}
+
+/** Every company's id, the CommCell's (0) included. */
+export async function companyIds(db: Executor): Promise<number[]> {
+  return (await db.selectFrom('companies').select('id').orderBy('id').execute()).map((c) => c.id);
 }
 
 export async function userById(db: Executor, id: number): Promise<User | undefined> {
@@ -33,13 +42,26 @@ export async function userByName(db: Executor, companyId: number, name: string):
     .executeTakeFirst();
 }
 
-export async function listUsers(db: Executor, companyId?: number): Promise<Array<User & { domain_name: string }>> {
+/** Users with their company's domain: everyone, or those of `scope` (companies, plus single users). */
+export async function listUsers(
+  db: Executor,
+  scope?: { companies: readonly number[]; users: readonly number[] },
+): Promise<Array<User & { domain_name: string }>> {
   let q = db
     .selectFrom('users')
     .innerJoin('companies', 'companies.id', 'users.company_id')
     .selectAll('users')
     .select('companies.domain_name');
-  if (companyId !== undefined) q = q.where('users.company_id', '=', companyId);
+  if (scope !== undefined) {
+    const { companies, users } = scope;
+    if (companies.length === 0 && users.length === 0) return [];
+    q = q.where((eb) =>
+      eb.or([
+        ...(companies.length ? [eb('users.company_id', 'in', companies)] : []),
+        ...(users.length ? [eb('users.id', 'in', users)] : []),
+      ]),
+    );
+  }
   return q.orderBy('users.id').execute();
 }
 

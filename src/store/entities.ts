@@ -104,15 +104,34 @@ export interface EntityListQuery {
   type?: number;
   /** Only this company's entities; all companies when undefined. */
   companyId?: number;
+  /** Only the entities of these companies, plus these single entities. */
+  scope?: { companies: readonly number[]; ids: readonly number[] };
   offset?: number;
   /** No limit when undefined. */
   limit?: number;
 }
 
-export async function listEntities(db: Executor, q: EntityListQuery): Promise<{ rows: EntityRow[]; total: number }> {
+export async function listEntities(
+  db: Executor,
+  dialect: Dialect,
+  q: EntityListQuery,
+): Promise<{ rows: EntityRow[]; total: number }> {
   let base = db.selectFrom('entities');
   if (q.type !== undefined) base = base.where('type', '=', q.type);
   if (q.companyId !== undefined) base = base.where('company_id', '=', q.companyId);
+  if (q.scope) {
+    const { companies, ids } = q.scope;
+    if (companies.length === 0 && ids.length === 0) return { rows: [], total: 0 };
+    // Any number of ids as one bound parameter: both databases cap how many a statement takes.
+    const idList = JSON.stringify(ids);
+    const inIds =
+      dialect === 'postgres'
+        ? sql<boolean>`id = any(select jsonb_array_elements_text(${idList}::jsonb)::int)`
+        : sql<boolean>`id in (select value from json_each(${idList}))`;
+    base = base.where((eb) =>
+      eb.or([...(companies.length ? [eb('company_id', 'in', companies)] : []), ...(ids.length ? [inIds] : [])]),
+    );
+  }
   let page = base.select(COLUMNS).orderBy('id');
   if (q.limit !== undefined) page = page.limit(q.limit);
   if (q.offset) page = q.limit === undefined ? page.limit(2 ** 31 - 1).offset(q.offset) : page.offset(q.offset);
@@ -871,7 +890,7 @@ export class EntityImporter {
   /** One audit record per company touched in this transaction, and the authz version bump. */
   async audit(operation: string, extra: Record<string, unknown> = {}): Promise<void> {
     if (!this.changed) return;
-    await bumpAuthzVersion(this.db);
+    await bumpAuthzVersion(this.db, this.txCreated.keys());
     const lines = this.txLines ? `${this.txLines[0]}-${this.txLines[1]}` : '';
     for (const [companyId, perType] of [...this.txCreated].sort((a, b) => a[0] - b[0])) {
       const byType: Record<string, number> = {};

@@ -3,7 +3,8 @@ import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { queryAudit } from '../../audit/log.js';
 import type { AppContext } from '../../context.js';
-import { mayDo } from '../authorize.js';
+import { COMMCELL } from '../../domain/permissions.js';
+import { allows, onOwnCompany } from '../authorize.js';
 import { sendCs } from '../codec.js';
 import { CsError } from '../errors.js';
 import { principalOf } from '../plugin.js';
@@ -33,42 +34,48 @@ export function parseTime(raw: string | undefined, field: string): string | unde
 
 export function registerAuditRoutes(app: FastifyInstance, ctx: AppContext): void {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
-  r.get('/AuditTrail', { schema: { querystring: AuditTrailQuery } }, async (req, reply) => {
-    const p = principalOf(req);
-    const q = req.query;
-    // A tenant administrator sees its own company's trail and nothing else.
-    const companyId = p.commcellAdmin ? q.companyId : p.companyId;
-    if (!(await mayDo(ctx, p, { kind: 'audit.view', companyId: companyId ?? null })))
-      throw new CsError('INSUFFICIENT_PRIVILEGES');
-    if (!p.commcellAdmin && q.companyId !== undefined && q.companyId !== p.companyId) {
-      return sendCs(req, reply, 'App_AuditTrailResp', { auditTrail: [], totalRecords: 0 });
-    }
-    const { rows, total } = await queryAudit(ctx.store.db, {
-      from: parseTime(q.fromTime, 'fromTime'),
-      to: parseTime(q.toTime, 'toTime'),
-      userId: q.userId,
-      userName: q.userName,
-      companyId,
-      operation: q.operation,
-      outcome: q.outcome,
-      offset: q.offset ?? 0,
-      limit: q.limit ?? 100,
-    });
-    return sendCs(req, reply, 'App_AuditTrailResp', {
-      auditTrail: rows.map((a) => ({
-        id: Number(a.seq),
-        time: a.at,
-        user: { userName: a.actor_name, userId: a.actor_user_id ?? 0 },
-        companyId: a.company_id ?? 0,
-        operation: a.operation,
-        target: { type: a.target_type, id: a.target_id, name: a.target_name },
-        outcome: a.outcome,
-        reason: a.reason,
-        details: JSON.parse(a.details),
-        sourceAddress: a.source_addr,
-        hash: a.hash,
-      })),
-      totalRecords: total,
-    });
-  });
+  r.get(
+    '/AuditTrail',
+    {
+      schema: { querystring: AuditTrailQuery },
+      config: { requires: { permission: 'Audit View', on: onOwnCompany } },
+    },
+    async (req, reply) => {
+      const p = principalOf(req);
+      const q = req.query;
+      // Audit View on the CommCell reads every company's trail; on a company, only that company's.
+      const everywhere = await allows(req, p, 'Audit View', COMMCELL);
+      const companyId = everywhere ? q.companyId : p.companyId;
+      if (!everywhere && q.companyId !== undefined && q.companyId !== p.companyId) {
+        return sendCs(req, reply, 'App_AuditTrailResp', { auditTrail: [], totalRecords: 0 });
+      }
+      const { rows, total } = await queryAudit(ctx.store.db, {
+        from: parseTime(q.fromTime, 'fromTime'),
+        to: parseTime(q.toTime, 'toTime'),
+        userId: q.userId,
+        userName: q.userName,
+        companyId,
+        operation: q.operation,
+        outcome: q.outcome,
+        offset: q.offset ?? 0,
+        limit: q.limit ?? 100,
+      });
+      return sendCs(req, reply, 'App_AuditTrailResp', {
+        auditTrail: rows.map((a) => ({
+          id: Number(a.seq),
+          time: a.at,
+          user: { userName: a.actor_name, userId: a.actor_user_id ?? 0 },
+          companyId: a.company_id ?? 0,
+          operation: a.operation,
+          target: { type: a.target_type, id: a.target_id, name: a.target_name },
+          outcome: a.outcome,
+          reason: a.reason,
+          details: JSON.parse(a.details),
+          sourceAddress: a.source_addr,
+          hash: a.hash,
+        })),
+        totalRecords: total,
+      });
+    },
+  );
 }

@@ -749,24 +749,55 @@ describe('tenants', () => {
     expect(rec?.company_id).toBe(a.companyId);
   });
 
-  it("a company's plain user reads its company's entities but may not change them", async () => {
+  it("a company's plain user sees only what it holds View on, and may not change it", async () => {
     const a = await makeTenant(t, admin, 'acme');
-    const r = await importOk(a.token, [{ type: 'client', name: 'web01' }]);
+    const r = await importOk(a.token, [
+      { type: 'clientGroup', name: 'web' },
+      { type: 'client', name: 'web01', clientGroups: ['web'] },
+      { type: 'client', name: 'db01' },
+      { type: 'plan', name: 'gold' },
+    ]);
+    const [group, web01, db01, plan] = r.results.map((x) => x.entityId) as [number, number, number, number];
     await t.call('POST', '/User', admin, {
       users: [{ userEntity: { userName: 'acme\\joe' }, email: 'joe@acme.example', password: b64('Joe-Passw0rd!') }],
     });
     const joe = await t.login('acme\\joe', 'Joe-Passw0rd!');
-    expect((await t.call('GET', '/Client', joe)).json().clientProperties).toHaveLength(1);
-    const id = r.results[0]?.entityId;
+    // No association yet: its own company's entities exist for it (403, not 404), but it sees none.
+    expect((await t.call('GET', '/Client', joe)).json().clientProperties).toEqual([]);
+    expect((await t.call('GET', `/Client/${web01}`, joe)).json().errorCode).toBe(587204594);
+    expect((await t.call('GET', '/Entities', joe)).json()).toEqual({ entities: [], total: 0 });
+    // View on the client group: the client in it, through the group, and nothing else.
+    const grant = await t.call('POST', '/Security', a.token, {
+      entityAssociated: { entity: [{ entityType: 28, entityId: group }] },
+      securityAssociations: {
+        associationsOperationType: 'ADD',
+        associations: [{ userOrGroup: [{ userName: 'acme\\joe' }], properties: { role: { roleName: 'View' } } }],
+      },
+    });
+    expect(grant.json().response[0].errorCode, grant.body).toBe(0);
+    expect(
+      (await t.call('GET', '/Client', joe))
+        .json()
+        .clientProperties.map(
+          (c: { client: { clientEntity: { clientId: number } } }) => c.client.clientEntity.clientId,
+        ),
+    ).toEqual([web01]);
+    expect((await t.call('GET', `/Client/${web01}`, joe)).statusCode).toBe(200);
+    expect((await t.call('GET', `/Client/${db01}`, joe)).json().errorCode).toBe(587204594);
+    expect((await t.call('GET', '/Plan', joe)).json().plans).toEqual([]);
+    const listed = (await t.call('GET', '/Entities', joe)).json();
+    expect(listed.entities.map((e: { entityId: number }) => e.entityId).sort()).toEqual([group, web01].sort());
+    expect(listed.total).toBe(2);
     for (const res of [
       await importRaw(joe, ndjson([{ type: 'plan', name: 'p' }])),
       await t.call('POST', '/Entities', joe, { type: 'plan', name: 'p' }),
-      await t.call('POST', `/Entities/client/${id}`, joe, { name: 'x' }),
-      await t.call('DELETE', `/Entities/client/${id}`, joe),
+      await t.call('POST', `/Entities/client/${web01}`, joe, { name: 'x' }),
+      await t.call('DELETE', `/Entities/client/${web01}`, joe),
+      await t.call('DELETE', `/Entities/plan/${plan}`, joe),
     ]) {
       expect(res.json().errorCode).toBe(587204594);
     }
-    expect(await countEntities()).toBe(1);
+    expect(await countEntities()).toBe(4);
     // A CommCell user who is not an administrator cannot write the CommCell's entities either.
     await t.call('POST', '/User', admin, {
       users: [{ userEntity: { userName: 'ann' }, email: 'ann@x.example', password: b64('Ann-Passw0rd!') }],

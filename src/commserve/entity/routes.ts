@@ -3,10 +3,12 @@ import { type Static, type TObject, Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { appendAudit } from '../../audit/log.js';
 import type { AppContext } from '../../context.js';
-import { ENTITY_TYPES } from '../../domain/catalogue.js';
+import type { AuthzView } from '../../domain/authz.js';
+import { ENTITY_TYPES, type Permission } from '../../domain/catalogue.js';
+import { canSeeCompany, companyRef } from '../../domain/permissions.js';
 import type { Principal } from '../../domain/principal.js';
 import { bumpAuthzVersion } from '../../store/authz.js';
-import { isUniqueViolation } from '../../store/directory.js';
+import { companyIds, isUniqueViolation } from '../../store/directory.js';
 import {
   type CompanyAccess,
   clientsOfGroup,
@@ -28,34 +30,39 @@ import {
   renameEntity,
 } from '../../store/entities.js';
 import { actorOf, pathId } from '../actor.js';
+import { authorize, listScope, type Requirement, sees, type Target, viewOf } from '../authorize.js';
 import { sendCs } from '../codec.js';
 import { CsError, type CsErrorName } from '../errors.js';
 import { principalOf } from '../plugin.js';
 import { Bool, Int, toBool, toInt } from '../schema.js';
 
 // ---------------------------------------------------------------------------
-// Who may do what. The one permission decision of this family, kept here so
-// it can be swapped for the association engine in one place: the CommCell's
-// administrators everywhere, a company's Tenant Admins in their company;
-// everyone reads their own company's entities. Another company's entities
-// are "not found", never "forbidden".
+// Who may do what: seeing an entity takes View on it; creating, renaming and
+// deleting take Administrative Management (on the company for a create, on
+// the entity itself otherwise). Another company's entities are "not found",
+// never "forbidden".
 
-export function canWriteCompany(p: Principal, companyId: number): boolean {
-  return p.commcellAdmin || (p.tenantAdmin && companyId === p.companyId);
+const MANAGE: Permission = 'Administrative Management';
+
+/** How an import line may touch a company: by the caller's Administrative Management there. */
+function accessOf(view: AuthzView, p: Principal): (companyId: number) => CompanyAccess {
+  return (c) =>
+    !canSeeCompany(view, p, c) ? 'hidden' : view.allowed(p.userId, MANAGE, companyRef(c)) ? 'write' : 'read-only';
 }
 
-export function canReadCompany(p: Principal, companyId: number): boolean {
-  return p.commcellAdmin || companyId === p.companyId;
+/** The entity a path names: `/Entities/{type}/{id}`, or a fixed kind such as `/Client/{id}`. */
+function pathEntity(kind?: EntityKind): Target {
+  return (req) => {
+    const k = kind ?? parseKind((req.params as Record<string, string>).type ?? '');
+    const id = pathId(req);
+    return k === undefined || id === null ? null : { type: ENTITY_TYPES[k], id };
+  };
 }
 
-function accessOf(p: Principal): (companyId: number) => CompanyAccess {
-  return (c) => (!canReadCompany(p, c) ? 'hidden' : canWriteCompany(p, c) ? 'write' : 'read-only');
-}
-
-/** Whose entities a list shows: everyone's for the CommCell's administrators (undefined), else one company's. */
-function listScope(p: Principal): number | undefined {
-  return p.commcellAdmin ? undefined : p.companyId;
-}
+const seeEntity = (kind?: EntityKind) => ({ permission: 'View', on: pathEntity(kind) }) satisfies Requirement;
+const manageEntity = { permission: MANAGE, on: pathEntity() } satisfies Requirement;
+const listsEntities = { signedIn: 'lists only the entities the caller holds View on' };
+const createsEntities = { each: [MANAGE], of: "each entity's company" } satisfies Requirement;
 
 // ---------------------------------------------------------------------------
 // Schemas
@@ -163,73 +170,95 @@ export function registerEntityRoutes(app: FastifyInstance, ctx: AppContext): voi
 
 function routes(app: FastifyInstance, ctx: AppContext): void {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
-  const { db } = ctx.store;
+  const { db, dialect } = ctx.store;
 
-  /** An entity of `kind` the caller may see; NOT_FOUND otherwise (also for another company's). */
-  async function visibleEntity(p: Principal, id: number | null, kind?: EntityKind): Promise<EntityRow> {
-    const e = id === null ? undefined : await entityById(db, id);
-    if (!e || (kind !== undefined && e.type !== ENTITY_TYPES[kind]) || !canReadCompany(p, e.company_id)) {
-      throw new CsError('NOT_FOUND', kind ? `no ${kind} with id ${id ?? ''}` : `no entity with id ${id ?? ''}`);
-    }
+  /** The path's entity, once the route's requirement has found it and let the caller see it. */
+  async function targetEntity(req: FastifyRequest): Promise<EntityRow> {
+    const { ref } = req.target as NonNullable<typeof req.target>;
+    const e = await entityById(db, ref.id);
+    if (!e || e.type !== ref.type) throw new CsError('NOT_FOUND', `no entity with id ${ref.id}`);
     return e;
   }
 
-  function pathKind(req: FastifyRequest): EntityKind {
-    const raw = (req.params as Record<string, string>).type ?? '';
-    const kind = parseKind(raw);
-    if (!kind) throw new CsError('NOT_FOUND', `no entity type ${JSON.stringify(raw.slice(0, 40))}`);
-    return kind;
+  /**
+   * What a list shows: every company's entities with View on the CommCell;
+   * else those of the companies the caller holds View on, and, in its own
+   * company, the single entities it holds View on (through a client group,
+   * say), picked out of that company's entities in memory.
+   */
+  async function visibleScope(req: FastifyRequest, p: Principal, type?: number) {
+    const scope = await listScope(req, p, 'View', () => companyIds(db));
+    if (scope.all) return undefined;
+    const ids: number[] = [];
+    if (!scope.companies.includes(p.companyId)) {
+      const view = await viewOf(req);
+      let own = db.selectFrom('entities').select(['id', 'type']).where('company_id', '=', p.companyId);
+      if (type !== undefined) own = own.where('type', '=', type);
+      for (const e of await own.execute()) {
+        if (view.allowed(p.userId, 'View', { type: e.type, id: e.id })) ids.push(e.id);
+      }
+    }
+    return { companies: scope.companies, ids };
   }
 
   // -- writes ---------------------------------------------------------------
 
-  r.post('/Entities/Import', { schema: { querystring: ImportQuery } }, async (req, reply) => {
-    const p = principalOf(req);
-    if (typeof req.body !== 'string') {
-      throw new CsError('UNSUPPORTED_MEDIA_TYPE', 'send the entities as application/x-ndjson, one JSON object a line');
-    }
-    if (!canWriteCompany(p, p.companyId)) throw new CsError('INSUFFICIENT_PRIVILEGES');
-    const partial = req.query.partial !== undefined && toBool(req.query.partial);
-    const results: ImportReply['results'] = [];
-    const errors: ImportLineError[] = [];
-    let summary: Awaited<ReturnType<typeof importEntities>>;
-    try {
-      summary = await importEntities(ctx.store, linesOf(req.body), {
-        partial,
-        actor: actorOf(p),
-        sourceAddr: req.ip,
-        clock: ctx.clock,
-        defaultCompanyId: p.companyId,
-        access: accessOf(p),
-        onResult: (x: ImportResult) => results.push({ line: x.line, entityType: x.entityType, entityId: x.entityId }),
-        onError: (e) => errors.push(e),
-      });
-    } catch (e) {
-      if (e instanceof ImportConflictError) throw new CsError('ALREADY_EXISTS', `${e.message}; try again`);
-      throw e;
-    }
-    errors.sort((a, b) => a.line - b.line);
-    const body: ImportReply = {
-      imported: summary.imported,
-      results: summary.committed ? results : [],
-      errors: errors.map((e) => ({ line: e.line, message: e.message })),
-    };
-    return sendCs(req, reply, 'EntityImportResp', body as unknown as Record<string, unknown>);
-  });
+  r.post(
+    '/Entities/Import',
+    { schema: { querystring: ImportQuery }, config: { requires: createsEntities } },
+    async (req, reply) => {
+      const p = principalOf(req);
+      if (typeof req.body !== 'string') {
+        throw new CsError(
+          'UNSUPPORTED_MEDIA_TYPE',
+          'send the entities as application/x-ndjson, one JSON object a line',
+        );
+      }
+      // Most imports fill the caller's own company: refuse up front rather than line by line.
+      await authorize(req, p, MANAGE, companyRef(p.companyId), p.companyId);
+      const view = await viewOf(req);
+      const partial = req.query.partial !== undefined && toBool(req.query.partial);
+      const results: ImportReply['results'] = [];
+      const errors: ImportLineError[] = [];
+      let summary: Awaited<ReturnType<typeof importEntities>>;
+      try {
+        summary = await importEntities(ctx.store, linesOf(req.body), {
+          partial,
+          actor: actorOf(p),
+          sourceAddr: req.ip,
+          clock: ctx.clock,
+          defaultCompanyId: p.companyId,
+          access: accessOf(view, p),
+          onResult: (x: ImportResult) => results.push({ line: x.line, entityType: x.entityType, entityId: x.entityId }),
+          onError: (e) => errors.push(e),
+        });
+      } catch (e) {
+        if (e instanceof ImportConflictError) throw new CsError('ALREADY_EXISTS', `${e.message}; try again`);
+        throw e;
+      }
+      errors.sort((a, b) => a.line - b.line);
+      const body: ImportReply = {
+        imported: summary.imported,
+        results: summary.committed ? results : [],
+        errors: errors.map((e) => ({ line: e.line, message: e.message })),
+      };
+      return sendCs(req, reply, 'EntityImportResp', body as unknown as Record<string, unknown>);
+    },
+  );
 
   /** POST Entities: one import-shaped entity, checked as an import line is, audited as a create. */
-  async function createOne(p: Principal, body: CreateEntityBody, sourceAddr: string, now: Date) {
+  async function createOne(p: Principal, view: AuthzView, body: CreateEntityBody, sourceAddr: string, now: Date) {
     try {
       return await db.transaction().execute(async (tx) => {
         const r = await createEntityFromSpec(tx, ctx.store.dialect, body, {
           actor: actorOf(p),
           clock: () => now,
           defaultCompanyId: p.companyId,
-          access: accessOf(p),
+          access: accessOf(view, p),
         });
         if (!r.ok) throw new CsError(ERROR_OF[r.error.kind], r.error.message);
         const e = r.result;
-        await bumpAuthzVersion(tx);
+        await bumpAuthzVersion(tx, [e.companyId]);
         await appendAudit(tx, {
           actor: actorOf(p),
           companyId: e.companyId,
@@ -250,64 +279,70 @@ function routes(app: FastifyInstance, ctx: AppContext): void {
     }
   }
 
-  r.post('/Entities', { schema: { body: CreateEntityBody } }, async (req, reply) => {
-    const p = principalOf(req);
-    if (!canWriteCompany(p, p.companyId)) throw new CsError('INSUFFICIENT_PRIVILEGES');
-    const now = ctx.clock();
-    const created = await createOne(p, req.body, req.ip, now);
-    return sendCs(req, reply, 'EntityResp', {
-      errorCode: 0,
-      errorMessage: '',
-      entity: {
-        entityType: created.entityType,
-        entityId: created.entityId,
-        name: created.name,
-        companyId: created.companyId,
-        parentId: created.parentId ?? 0,
-      },
-    });
-  });
-
-  r.post('/Entities/:type/:id', { schema: { body: RenameEntityBody } }, async (req, reply) => {
-    const p = principalOf(req);
-    const e = await visibleEntity(p, pathId(req), pathKind(req));
-    if (!canWriteCompany(p, e.company_id)) throw new CsError('INSUFFICIENT_PRIVILEGES');
-    const name = entityName(req.body.name);
-    if (name === null)
-      throw new CsError('INVALID_VALUE', 'name must be 1 to 256 characters without control characters');
-    const now = ctx.clock();
-    try {
-      await db.transaction().execute(async (tx) => {
-        await renameEntity(tx, e.id, name);
-        await bumpAuthzVersion(tx);
-        await appendAudit(tx, {
-          actor: actorOf(p),
-          companyId: e.company_id,
-          operation: 'entity.rename',
-          targetType: String(e.type),
-          targetId: e.id,
-          targetName: name,
-          outcome: 'success',
-          details: { from: e.name, to: name },
-          sourceAddr: req.ip,
-          at: now,
-        });
+  r.post(
+    '/Entities',
+    { schema: { body: CreateEntityBody }, config: { requires: createsEntities } },
+    async (req, reply) => {
+      const p = principalOf(req);
+      await authorize(req, p, MANAGE, companyRef(p.companyId), p.companyId);
+      const now = ctx.clock();
+      const created = await createOne(p, await viewOf(req), req.body, req.ip, now);
+      return sendCs(req, reply, 'EntityResp', {
+        errorCode: 0,
+        errorMessage: '',
+        entity: {
+          entityType: created.entityType,
+          entityId: created.entityId,
+          name: created.name,
+          companyId: created.companyId,
+          parentId: created.parentId ?? 0,
+        },
       });
-    } catch (err) {
-      if (isUniqueViolation(err)) throw new CsError('ALREADY_EXISTS', `the name "${name}" is already used there`);
-      throw err;
-    }
-    return sendCs(req, reply, 'EntityResp', { errorCode: 0, errorMessage: '', entity: entityView({ ...e, name }) });
-  });
+    },
+  );
 
-  r.delete('/Entities/:type/:id', async (req, reply) => {
+  r.post(
+    '/Entities/:type/:id',
+    { schema: { body: RenameEntityBody }, config: { requires: manageEntity } },
+    async (req, reply) => {
+      const p = principalOf(req);
+      const e = await targetEntity(req);
+      const name = entityName(req.body.name);
+      if (name === null)
+        throw new CsError('INVALID_VALUE', 'name must be 1 to 256 characters without control characters');
+      const now = ctx.clock();
+      try {
+        await db.transaction().execute(async (tx) => {
+          await renameEntity(tx, e.id, name);
+          await bumpAuthzVersion(tx, [e.company_id]);
+          await appendAudit(tx, {
+            actor: actorOf(p),
+            companyId: e.company_id,
+            operation: 'entity.rename',
+            targetType: String(e.type),
+            targetId: e.id,
+            targetName: name,
+            outcome: 'success',
+            details: { from: e.name, to: name },
+            sourceAddr: req.ip,
+            at: now,
+          });
+        });
+      } catch (err) {
+        if (isUniqueViolation(err)) throw new CsError('ALREADY_EXISTS', `the name "${name}" is already used there`);
+        throw err;
+      }
+      return sendCs(req, reply, 'EntityResp', { errorCode: 0, errorMessage: '', entity: entityView({ ...e, name }) });
+    },
+  );
+
+  r.delete('/Entities/:type/:id', { config: { requires: manageEntity } }, async (req, reply) => {
     const p = principalOf(req);
-    const e = await visibleEntity(p, pathId(req), pathKind(req));
-    if (!canWriteCompany(p, e.company_id)) throw new CsError('INSUFFICIENT_PRIVILEGES');
+    const e = await targetEntity(req);
     const now = ctx.clock();
     const removed = await db.transaction().execute(async (tx) => {
       const removed = await deleteEntity(tx, e.id);
-      await bumpAuthzVersion(tx);
+      await bumpAuthzVersion(tx, [e.company_id]);
       await appendAudit(tx, {
         actor: actorOf(p),
         companyId: e.company_id,
@@ -327,29 +362,32 @@ function routes(app: FastifyInstance, ctx: AppContext): void {
 
   // -- reads ----------------------------------------------------------------
 
-  r.get('/Entities', { schema: { querystring: EntitiesQuery } }, async (req, reply) => {
-    const p = principalOf(req);
-    const q = req.query;
-    let type: number | undefined;
-    if (q.type !== undefined && q.type !== '') {
-      const kind = parseKind(q.type);
-      if (!kind) throw new CsError('INVALID_VALUE', `unknown entity type "${q.type.slice(0, 40)}"`);
-      type = ENTITY_TYPES[kind];
-    }
-    let companyId = listScope(p);
-    if (q.companyId !== undefined) {
+  r.get(
+    '/Entities',
+    { schema: { querystring: EntitiesQuery }, config: { requires: listsEntities } },
+    async (req, reply) => {
+      const p = principalOf(req);
+      const q = req.query;
+      let type: number | undefined;
+      if (q.type !== undefined && q.type !== '') {
+        const kind = parseKind(q.type);
+        if (!kind) throw new CsError('INVALID_VALUE', `unknown entity type "${q.type.slice(0, 40)}"`);
+        type = ENTITY_TYPES[kind];
+      }
       // Another company's entities are simply none.
-      if (!canReadCompany(p, q.companyId)) return sendCs(req, reply, 'EntitiesResp', { entities: [], total: 0 });
-      companyId = q.companyId;
-    }
-    const { rows, total } = await listEntities(db, {
-      type,
-      companyId,
-      offset: q.offset ?? 0,
-      limit: q.limit ?? 100,
-    });
-    return sendCs(req, reply, 'EntitiesResp', { entities: rows.map(entityView), total });
-  });
+      if (q.companyId !== undefined && !(await sees(req, p, q.companyId))) {
+        return sendCs(req, reply, 'EntitiesResp', { entities: [], total: 0 });
+      }
+      const { rows, total } = await listEntities(db, dialect, {
+        type,
+        companyId: q.companyId,
+        scope: await visibleScope(req, p, type),
+        offset: q.offset ?? 0,
+        limit: q.limit ?? 100,
+      });
+      return sendCs(req, reply, 'EntitiesResp', { entities: rows.map(entityView), total });
+    },
+  );
 
   const page = (q: PageQuery) => ({
     offset: q.offset === undefined ? 0 : toInt(q.offset),
@@ -363,17 +401,22 @@ function routes(app: FastifyInstance, ctx: AppContext): void {
     hostName: e.name,
   });
 
-  r.get('/Client', { schema: { querystring: PageQuery } }, async (req, reply) => {
-    const p = principalOf(req);
-    const { rows } = await listEntities(db, { type: ENTITY_TYPES.client, companyId: listScope(p), ...page(req.query) });
+  const listOf = async (req: FastifyRequest, type: number) =>
+    listEntities(db, dialect, {
+      type,
+      scope: await visibleScope(req, principalOf(req), type),
+      ...page(req.query as PageQuery),
+    });
+
+  r.get('/Client', { schema: { querystring: PageQuery }, config: { requires: listsEntities } }, async (req, reply) => {
+    const { rows } = await listOf(req, ENTITY_TYPES.client);
     return sendCs(req, reply, 'App_GetClientPropertiesResponse', {
       clientProperties: rows.map((e) => ({ client: { clientEntity: clientEntity(e) } })),
     });
   });
 
-  r.get('/Client/:id', async (req, reply) => {
-    const p = principalOf(req);
-    const e = await visibleEntity(p, pathId(req), 'client');
+  r.get('/Client/:id', { config: { requires: seeEntity('client') } }, async (req, reply) => {
+    const e = await targetEntity(req);
     const groups = await groupsOfClient(db, e.id);
     return sendCs(req, reply, 'App_GetClientPropertiesResponse', {
       clientProperties: [
@@ -386,19 +429,19 @@ function routes(app: FastifyInstance, ctx: AppContext): void {
     });
   });
 
-  r.get('/ClientGroup', { schema: { querystring: PageQuery } }, async (req, reply) => {
-    const p = principalOf(req);
-    const { rows } = await listEntities(db, {
-      type: ENTITY_TYPES.clientGroup,
-      companyId: listScope(p),
-      ...page(req.query),
-    });
-    return sendCs(req, reply, 'App_GetClientGroupsResponse', { groups: rows.map((g) => ({ Id: g.id, name: g.name })) });
-  });
+  r.get(
+    '/ClientGroup',
+    { schema: { querystring: PageQuery }, config: { requires: listsEntities } },
+    async (req, reply) => {
+      const { rows } = await listOf(req, ENTITY_TYPES.clientGroup);
+      return sendCs(req, reply, 'App_GetClientGroupsResponse', {
+        groups: rows.map((g) => ({ Id: g.id, name: g.name })),
+      });
+    },
+  );
 
-  r.get('/ClientGroup/:id', async (req, reply) => {
-    const p = principalOf(req);
-    const g = await visibleEntity(p, pathId(req), 'clientGroup');
+  r.get('/ClientGroup/:id', { config: { requires: seeEntity('clientGroup') } }, async (req, reply) => {
+    const g = await targetEntity(req);
     const clients = await clientsOfGroup(db, g.id);
     return sendCs(req, reply, 'App_PerformClientGroupResp', {
       clientGroupDetail: {
@@ -408,17 +451,15 @@ function routes(app: FastifyInstance, ctx: AppContext): void {
     });
   });
 
-  r.get('/Plan', { schema: { querystring: PageQuery } }, async (req, reply) => {
-    const p = principalOf(req);
-    const { rows } = await listEntities(db, { type: ENTITY_TYPES.plan, companyId: listScope(p), ...page(req.query) });
+  r.get('/Plan', { schema: { querystring: PageQuery }, config: { requires: listsEntities } }, async (req, reply) => {
+    const { rows } = await listOf(req, ENTITY_TYPES.plan);
     return sendCs(req, reply, 'App_GetPlansResponse', {
       plans: rows.map((e) => ({ plan: { planId: e.id, planName: e.name } })),
     });
   });
 
-  r.get('/Plan/:id', async (req, reply) => {
-    const p = principalOf(req);
-    const e = await visibleEntity(p, pathId(req), 'plan');
+  r.get('/Plan/:id', { config: { requires: seeEntity('plan') } }, async (req, reply) => {
+    const e = await targetEntity(req);
     return sendCs(req, reply, 'App_GetPlanResponse', {
       plan: { summary: { plan: { planId: e.id, planName: e.name } }, storage: { copy: [] } },
     });

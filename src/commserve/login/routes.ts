@@ -64,7 +64,9 @@ export function registerLoginRoutes(app: FastifyInstance, ctx: AppContext): void
     },
   );
 
-  r.post('/Logout', async (req, reply) => {
+  const aboutSelf = { requires: { signedIn: 'acts on, and answers about, the caller only' } };
+
+  r.post('/Logout', { config: aboutSelf }, async (req, reply) => {
     const p = principalOf(req);
     await ctx.store.db.transaction().execute(async (tx) => {
       await ctx.sessions.revokeSession(tx, p.sessionId);
@@ -95,8 +97,8 @@ export function registerLoginRoutes(app: FastifyInstance, ctx: AppContext): void
       },
     });
   };
-  r.get('/WhoAmI', whoAmI);
-  r.post('/WhoAmI', whoAmI);
+  r.get('/WhoAmI', { config: aboutSelf }, whoAmI);
+  r.post('/WhoAmI', { config: aboutSelf }, whoAmI);
 
   r.post(
     '/RenewLoginToken',

@@ -4,10 +4,12 @@ import type { FastifyInstance } from 'fastify';
 import { appendAudit } from '../../audit/log.js';
 import type { AppContext } from '../../context.js';
 import { newGuid } from '../../crypto/secrets.js';
+import { companyRef } from '../../domain/permissions.js';
 import { bumpAuthzVersion, grant } from '../../store/authz.js';
 import {
   addMember,
   companyById,
+  companyIds,
   countUsersByCompany,
   createGroup,
   createUser,
@@ -17,7 +19,7 @@ import {
 } from '../../store/directory.js';
 import type { Company } from '../../store/schema.js';
 import { actorOf, pathId } from '../actor.js';
-import { mayDo, seesCompany } from '../authorize.js';
+import { inOwnCompany, listScope, onCommCell, type Requirement, type Target } from '../authorize.js';
 import { sendCs } from '../codec.js';
 import { CsError } from '../errors.js';
 import { principalOf } from '../plugin.js';
@@ -69,21 +71,40 @@ function providerOf(c: Company) {
   };
 }
 
+/** The company named by the path; its own users see it, others need View on it. */
+const pathCompany: Target = (req) => {
+  const id = pathId(req);
+  return id === null ? null : companyRef(id);
+};
+const seeCompany = {
+  permission: 'View',
+  on: pathCompany,
+  unless: inOwnCompany,
+} satisfies Requirement;
+
 export function registerOrganizationRoutes(app: FastifyInstance, ctx: AppContext): void {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   const { db } = ctx.store;
 
-  r.get('/Organization', async (req, reply) => {
-    const p = principalOf(req);
-    const companies = p.commcellAdmin ? await listCompanies(db) : await listCompanies(db, p.companyId);
-    return sendCs(req, reply, 'App_GetOrganizationsResp', { providers: companies.map(providerOf) });
-  });
+  r.get(
+    '/Organization',
+    { config: { requires: { signedIn: 'lists only the companies the caller may see' } } },
+    async (req, reply) => {
+      const p = principalOf(req);
+      const scope = await listScope(req, p, 'View', () => companyIds(db));
+      const companies = scope.all
+        ? await listCompanies(db)
+        : await listCompanies(db, [...new Set([p.companyId, ...scope.companies])]);
+      return sendCs(req, reply, 'App_GetOrganizationsResp', { providers: companies.map(providerOf) });
+    },
+  );
 
   r.post(
     '/Organization',
     {
       schema: { body: CreateOrganizationBody },
       config: {
+        requires: { permission: 'Administrative Management', on: onCommCell },
         // cvpysdk reads response.errorCode (an object here, not a list), then errorMessage.
         errorReply: (code, message) => [
           'App_CreateOrganizationResp',
@@ -93,7 +114,6 @@ export function registerOrganizationRoutes(app: FastifyInstance, ctx: AppContext
     },
     async (req, reply) => {
       const p = principalOf(req);
-      if (!(await mayDo(ctx, p, { kind: 'company.create' }))) throw new CsError('INSUFFICIENT_PRIVILEGES');
       const { organization, organizationProperties } = req.body.organizationInfo;
       const now = ctx.clock();
       const at = now.toISOString();
@@ -151,7 +171,7 @@ export function registerOrganizationRoutes(app: FastifyInstance, ctx: AppContext
             .set({ primary_contacts: JSON.stringify(stored) })
             .where('id', '=', company.id)
             .execute();
-          await bumpAuthzVersion(tx);
+          await bumpAuthzVersion(tx, [company.id]);
           await appendAudit(tx, {
             actor: actorOf(p),
             companyId: company.id,
@@ -179,11 +199,8 @@ export function registerOrganizationRoutes(app: FastifyInstance, ctx: AppContext
     },
   );
 
-  r.get('/Organization/:id', async (req, reply) => {
-    const p = principalOf(req);
-    const id = pathId(req);
-    if (id === null || !(await seesCompany(ctx, p, id))) throw new CsError('NOT_FOUND');
-    const c = await companyById(db, id);
+  r.get('/Organization/:id', { config: { requires: seeCompany } }, async (req, reply) => {
+    const c = await companyById(db, pathId(req) ?? -1);
     if (!c) throw new CsError('NOT_FOUND');
     const users = (await countUsersByCompany(db)).get(c.id) ?? 0;
     return sendCs(req, reply, 'App_GetOrganizationResp', {
@@ -223,10 +240,8 @@ export function registerOrganizationRoutes(app: FastifyInstance, ctx: AppContext
     });
   });
 
-  r.get('/Organization/:id/TwoFactorAuth', async (req, reply) => {
-    const p = principalOf(req);
-    const id = pathId(req);
-    if (id === null || !(await seesCompany(ctx, p, id)) || !(await companyById(db, id))) throw new CsError('NOT_FOUND');
+  r.get('/Organization/:id/TwoFactorAuth', { config: { requires: seeCompany } }, async (req, reply) => {
+    if (!(await companyById(db, pathId(req) ?? -1))) throw new CsError('NOT_FOUND');
     return sendCs(req, reply, 'App_TwoFactorAuthResp', { twoFactorAuthenticationInfo: { mode: 0 } });
   });
 }

@@ -11,6 +11,7 @@ import type { Executor } from '../../store/db.js';
 import { isUniqueViolation, nameKey } from '../../store/directory.js';
 import { COMMCELL_ID } from '../../store/schema.js';
 import { actorOf, pathId } from '../actor.js';
+import { inOwnCompany, onOwnCompany, type Requirement, type Target, viewOf } from '../authorize.js';
 import { sendCs } from '../codec.js';
 import { CsError } from '../errors.js';
 import { applyListOp, itemErrorReply, ListOpSchema, namesSomething, parseListOp } from '../operation-type.js';
@@ -87,14 +88,10 @@ interface RoleRow {
  * administrator's; the CommCell administrator makes CommCell roles, a
  * tenant admin its company's, with at most the permissions it holds itself.
  */
-export async function roleAccess(ctx: AppContext, p: Principal) {
-  const view = await ctx.authz.current();
-  const managesIn = (companyId: number) => view.allowed(p.userId, 'Security Management', companyRef(companyId));
+export async function roleAccess(req: FastifyRequest, p: Principal) {
+  const view = await viewOf(req);
   return {
     sees: (r: Pick<RoleRow, 'builtin' | 'company_id'>) => r.builtin === 1 || canSeeCompany(view, p, r.company_id),
-    manages: (r: Pick<RoleRow, 'company_id'>) => managesIn(r.company_id),
-    /** The company a new role of this caller belongs to, or null when it may not create roles. */
-    createsIn: managesIn(p.companyId) ? p.companyId : null,
     /** A role may hold only what its author holds where the role lives. */
     grantable: (perm: Permission) => view.allowed(p.userId, perm, companyRef(p.companyId)),
   };
@@ -200,6 +197,27 @@ const okReply = (entity?: Record<string, unknown>) => ({
   errorMessage: '',
 });
 
+/**
+ * The company of the role the path names. Built-in roles belong to every
+ * company alike, so they stand in the caller's own.
+ */
+const pathRole: Target = async (req, _view, ctx) => {
+  const id = pathId(req);
+  const row =
+    id === null
+      ? undefined
+      : await ctx.store.db
+          .selectFrom('roles')
+          .select(['company_id', 'builtin'])
+          .where('id', '=', id)
+          .executeTakeFirst();
+  if (!row) return null;
+  return companyRef(row.builtin === 1 ? (req.principal as Principal).companyId : row.company_id);
+};
+const seeRole = { permission: 'View', on: pathRole, unless: inOwnCompany } satisfies Requirement;
+const manageRole = { permission: 'Security Management', on: pathRole } satisfies Requirement;
+const listsRoles = { signedIn: 'lists the built-in roles and those of companies the caller may see' };
+
 export function registerRoleRoutes(app: FastifyInstance, ctx: AppContext): void {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   const { db } = ctx.store;
@@ -217,15 +235,15 @@ export function registerRoleRoutes(app: FastifyInstance, ctx: AppContext): void 
         'companies.domain_name',
       ]);
 
-  async function visibleRole(p: Principal, id: number | null) {
-    const access = await roleAccess(ctx, p);
+  async function visibleRole(req: FastifyRequest, id: number | null) {
+    const access = await roleAccess(req, principalOf(req));
     const row = id === null ? undefined : await roleRows().where('roles.id', '=', id).executeTakeFirst();
     if (!row || !access.sees(row)) throw new CsError('NOT_FOUND', 'no such role, or it is not visible to you');
     return { row, access };
   }
 
-  r.get('/Security/Roles', async (req, reply) => {
-    const access = await roleAccess(ctx, principalOf(req));
+  r.get('/Security/Roles', { config: { requires: listsRoles } }, async (req, reply) => {
+    const access = await roleAccess(req, principalOf(req));
     const rows = (await roleRows().orderBy('roles.id').execute()).filter(access.sees);
     const perms = await permissionsOf(
       db,
@@ -236,15 +254,18 @@ export function registerRoleRoutes(app: FastifyInstance, ctx: AppContext): void 
     });
   });
 
-  r.get('/Security/Permissions', async (req, reply) => {
-    principalOf(req);
-    return sendCs(req, reply, 'App_GetPermissionsResponse', {
-      permissions: PERMISSIONS.map((name, i) => ({ permissionId: i + 1, permissionName: name })),
-    });
-  });
+  r.get(
+    '/Security/Permissions',
+    { config: { requires: { signedIn: 'the catalogue is the same for everyone' } } },
+    async (req, reply) => {
+      return sendCs(req, reply, 'App_GetPermissionsResponse', {
+        permissions: PERMISSIONS.map((name, i) => ({ permissionId: i + 1, permissionName: name })),
+      });
+    },
+  );
 
-  r.get('/Role/:id', async (req, reply) => {
-    const { row } = await visibleRole(principalOf(req), pathId(req));
+  r.get('/Role/:id', { config: { requires: seeRole } }, async (req, reply) => {
+    const { row } = await visibleRole(req, pathId(req));
     const perms = await permissionsOf(db, [row.id]);
     return sendCs(req, reply, 'App_GetRolePropertiesResponse', {
       roleProperties: [roleView(row, perms.get(row.id) ?? [])],
@@ -253,12 +274,18 @@ export function registerRoleRoutes(app: FastifyInstance, ctx: AppContext): void 
 
   r.post(
     '/Role',
-    { schema: { body: CreateRolesBody }, config: { errorReply: itemErrorReply('App_RoleResp') } },
+    {
+      schema: { body: CreateRolesBody },
+      config: {
+        errorReply: itemErrorReply('App_RoleResp'),
+        // A new role belongs to the caller's company.
+        requires: { permission: 'Security Management', on: onOwnCompany },
+      },
+    },
     async (req, reply) => {
       const p = principalOf(req);
-      const access = await roleAccess(ctx, p);
-      const companyId = access.createsIn;
-      if (companyId === null) throw new CsError('INSUFFICIENT_PRIVILEGES');
+      const access = await roleAccess(req, p);
+      const companyId = p.companyId;
       // Nothing is created when any role would carry a permission the caller may not hand out.
       for (const [i, item] of req.body.roles.entries()) {
         let perms: Permission[];
@@ -314,7 +341,7 @@ export function registerRoleRoutes(app: FastifyInstance, ctx: AppContext): void 
           .insertInto('role_permissions')
           .values(perms.map((permission) => ({ role_id: row.id, permission })))
           .execute();
-        await bumpAuthzVersion(tx);
+        await bumpAuthzVersion(tx, [companyId]);
         await appendAudit(tx, {
           actor: actorOf(p),
           companyId,
@@ -337,12 +364,14 @@ export function registerRoleRoutes(app: FastifyInstance, ctx: AppContext): void 
 
   r.post(
     '/Role/:id',
-    { schema: { body: UpdateRoleBody }, config: { errorReply: itemErrorReply('App_RoleResp') } },
+    {
+      schema: { body: UpdateRoleBody },
+      config: { errorReply: itemErrorReply('App_RoleResp'), requires: manageRole },
+    },
     async (req, reply) => {
       const p = principalOf(req);
-      const { row, access } = await visibleRole(p, pathId(req));
+      const { row, access } = await visibleRole(req, pathId(req));
       if (row.builtin === 1) throw new CsError('INVALID_VALUE', 'built-in roles cannot be changed');
-      if (!access.manages(row)) throw new CsError('INSUFFICIENT_PRIVILEGES');
       const item = req.body.roles[0] as UpdateRoleBody['roles'][number];
       checkUnsupported(item, 0);
       const name =
@@ -385,7 +414,7 @@ export function registerRoleRoutes(app: FastifyInstance, ctx: AppContext): void 
             .values(added.map((permission) => ({ role_id: row.id, permission })))
             .execute();
         }
-        await bumpAuthzVersion(tx);
+        await bumpAuthzVersion(tx, [row.company_id]);
         await appendAudit(tx, {
           actor: actorOf(p),
           companyId: row.company_id,
@@ -409,33 +438,36 @@ export function registerRoleRoutes(app: FastifyInstance, ctx: AppContext): void 
     },
   );
 
-  r.delete('/Role/:id', { config: { errorReply: itemErrorReply('App_RoleResp') } }, async (req, reply) => {
-    const p = principalOf(req);
-    const { row, access } = await visibleRole(p, pathId(req));
-    if (row.builtin === 1) throw new CsError('INVALID_VALUE', 'built-in roles cannot be deleted');
-    if (!access.manages(row)) throw new CsError('INSUFFICIENT_PRIVILEGES');
-    const now = ctx.clock();
-    await db.transaction().execute(async (tx) => {
-      // The role's associations go with it: deleting a role takes away what it granted.
-      const dropped = await tx.deleteFrom('security_associations').where('role_id', '=', row.id).executeTakeFirst();
-      await tx.deleteFrom('role_permissions').where('role_id', '=', row.id).execute();
-      const gone = await tx.deleteFrom('roles').where('id', '=', row.id).executeTakeFirst();
-      if (Number(gone.numDeletedRows) === 0)
-        throw new CsError('NOT_FOUND', 'no such role, or it is not visible to you');
-      await bumpAuthzVersion(tx);
-      await appendAudit(tx, {
-        actor: actorOf(p),
-        companyId: row.company_id,
-        operation: 'role.delete',
-        targetType: 'role',
-        targetId: row.id,
-        targetName: row.name,
-        outcome: 'success',
-        details: { associationsRemoved: Number(dropped.numDeletedRows) },
-        sourceAddr: req.ip,
-        at: now,
+  r.delete(
+    '/Role/:id',
+    { config: { errorReply: itemErrorReply('App_RoleResp'), requires: manageRole } },
+    async (req, reply) => {
+      const p = principalOf(req);
+      const { row } = await visibleRole(req, pathId(req));
+      if (row.builtin === 1) throw new CsError('INVALID_VALUE', 'built-in roles cannot be deleted');
+      const now = ctx.clock();
+      await db.transaction().execute(async (tx) => {
+        // The role's associations go with it: deleting a role takes away what it granted.
+        const dropped = await tx.deleteFrom('security_associations').where('role_id', '=', row.id).executeTakeFirst();
+        await tx.deleteFrom('role_permissions').where('role_id', '=', row.id).execute();
+        const gone = await tx.deleteFrom('roles').where('id', '=', row.id).executeTakeFirst();
+        if (Number(gone.numDeletedRows) === 0)
+          throw new CsError('NOT_FOUND', 'no such role, or it is not visible to you');
+        await bumpAuthzVersion(tx, [row.company_id]);
+        await appendAudit(tx, {
+          actor: actorOf(p),
+          companyId: row.company_id,
+          operation: 'role.delete',
+          targetType: 'role',
+          targetId: row.id,
+          targetName: row.name,
+          outcome: 'success',
+          details: { associationsRemoved: Number(dropped.numDeletedRows) },
+          sourceAddr: req.ip,
+          at: now,
+        });
       });
-    });
-    return sendCs(req, reply, 'App_RoleResp', okReply());
-  });
+      return sendCs(req, reply, 'App_RoleResp', okReply());
+    },
+  );
 }

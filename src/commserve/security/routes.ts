@@ -10,6 +10,7 @@ import { canSeeCompany } from '../../domain/permissions.js';
 import { bumpAuthzVersion } from '../../store/authz.js';
 import type { Executor } from '../../store/db.js';
 import { actorOf, pathId } from '../actor.js';
+import { authorize, type Target, viewOf } from '../authorize.js';
 import { sendCs } from '../codec.js';
 import { CsError } from '../errors.js';
 import { principalOf } from '../plugin.js';
@@ -93,74 +94,92 @@ export function registerSecurityRoutes(app: FastifyInstance, ctx: AppContext): v
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   const { db } = ctx.store;
 
-  r.get('/Security/Explain', { schema: { querystring: ExplainQuery } }, async (req, reply) => {
-    const p = principalOf(req);
-    const q = req.query;
-    if (!isPermission(q.permission)) throw new CsError('INVALID_VALUE', `no permission named ${q.permission}`);
-    const view = await ctx.authz.current();
-    const ref = { type: q.entityType, id: q.entityId };
-    const company = await new Resolver(db, view, p).entityCompany(ref);
-    const target = await db
-      .selectFrom('users')
-      .select(['id', 'company_id'])
-      .where('id', '=', q.userId)
-      .executeTakeFirst();
-    if (!target || !canSeeCompany(view, p, target.company_id)) throw new CsError('NOT_FOUND', `no user ${q.userId}`);
-    if (target.id !== p.userId && !view.allowed(p.userId, 'Security Management', ref)) {
-      throw new CsError('INSUFFICIENT_PRIVILEGES');
-    }
-    const answer = view.explain(target.id, q.permission, ref);
-    return sendCs(req, reply, 'App_SecurityExplainResp', {
-      allowed: answer.allowed,
-      entity: { entityType: ref.type, entityId: ref.id, companyId: company },
-      permission: q.permission,
-      grants: await describeGrants(db, answer.grants),
-    });
-  });
+  r.get(
+    '/Security/Explain',
+    {
+      schema: { querystring: ExplainQuery },
+      config: {
+        requires: {
+          permission: 'Security Management',
+          on: (req) => {
+            const q = req.query as Static<typeof ExplainQuery>;
+            return { type: q.entityType, id: q.entityId };
+          },
+          // Anyone may ask why they themselves may or may not do something.
+          unless: (req, p) => (req.query as Static<typeof ExplainQuery>).userId === p.userId,
+        },
+      },
+    },
+    async (req, reply) => {
+      const p = principalOf(req);
+      const q = req.query;
+      if (!isPermission(q.permission)) throw new CsError('INVALID_VALUE', `no permission named ${q.permission}`);
+      const view = await viewOf(req);
+      const { ref, companyId: company } = req.target as NonNullable<typeof req.target>;
+      const target = await db
+        .selectFrom('users')
+        .select(['id', 'company_id'])
+        .where('id', '=', q.userId)
+        .executeTakeFirst();
+      if (!target || !canSeeCompany(view, p, target.company_id)) throw new CsError('NOT_FOUND', `no user ${q.userId}`);
+      const answer = view.explain(target.id, q.permission, ref);
+      return sendCs(req, reply, 'App_SecurityExplainResp', {
+        allowed: answer.allowed,
+        entity: { entityType: ref.type, entityId: ref.id, companyId: company },
+        permission: q.permission,
+        grants: await describeGrants(db, answer.grants),
+      });
+    },
+  );
 
-  r.get('/Security/:entityType/:entityId', async (req, reply) => {
-    const p = principalOf(req);
+  const pathEntity: Target = (req) => {
     const type = pathId(req, 'entityType');
     const id = pathId(req, 'entityId');
-    if (type === null || id === null) throw new CsError('NOT_FOUND');
-    const view = await ctx.authz.current();
-    const ref = { type, id };
-    await new Resolver(db, view, p).entityCompany(ref);
-    if (!view.allowed(p.userId, 'Security Management', ref)) throw new CsError('INSUFFICIENT_PRIVILEGES');
-    const rows = await db
-      .selectFrom('security_associations')
-      .select(['entity_type', 'entity_id', 'principal_kind', 'principal_id', 'role_id'])
-      .where('entity_type', '=', type)
-      .where('entity_id', '=', id)
-      .orderBy('id')
-      .execute();
-    const described = await describeGrants(
-      db,
-      rows.map((x) => ({
-        entityType: x.entity_type,
-        entityId: x.entity_id,
-        principalKind: x.principal_kind,
-        principalId: x.principal_id,
-        roleId: x.role_id,
-      })),
-    );
-    return sendCs(req, reply, 'App_GetSecurityAssociationsResp', {
-      securityAssociations: [
-        {
-          entity: { entityType: type, entityId: id },
-          securityAssociations: {
-            associations: described.map((d) => ({ userOrGroup: [d.userOrGroup], properties: { role: d.role } })),
+    return type === null || id === null ? null : { type, id };
+  };
+
+  r.get(
+    '/Security/:entityType/:entityId',
+    { config: { requires: { permission: 'Security Management', on: pathEntity } } },
+    async (req, reply) => {
+      const { ref } = req.target as NonNullable<typeof req.target>;
+      const { type, id } = ref;
+      const rows = await db
+        .selectFrom('security_associations')
+        .select(['entity_type', 'entity_id', 'principal_kind', 'principal_id', 'role_id'])
+        .where('entity_type', '=', type)
+        .where('entity_id', '=', id)
+        .orderBy('id')
+        .execute();
+      const described = await describeGrants(
+        db,
+        rows.map((x) => ({
+          entityType: x.entity_type,
+          entityId: x.entity_id,
+          principalKind: x.principal_kind,
+          principalId: x.principal_id,
+          roleId: x.role_id,
+        })),
+      );
+      return sendCs(req, reply, 'App_GetSecurityAssociationsResp', {
+        securityAssociations: [
+          {
+            entity: { entityType: type, entityId: id },
+            securityAssociations: {
+              associations: described.map((d) => ({ userOrGroup: [d.userOrGroup], properties: { role: d.role } })),
+            },
           },
-        },
-      ],
-    });
-  });
+        ],
+      });
+    },
+  );
 
   r.post(
     '/Security',
     {
       schema: { body: SecurityBody },
       config: {
+        requires: { each: ['Security Management'], of: 'each entity of entityAssociated' },
         errorReply: (code, message) => [
           'App_SecurityAssociationResp',
           {
@@ -181,7 +200,7 @@ export function registerSecurityRoutes(app: FastifyInstance, ctx: AppContext): v
         throw new CsError('BAD_REQUEST', `${op} needs at least one association`);
       }
       const now = ctx.clock();
-      const view = await ctx.authz.current();
+      const view = await viewOf(req);
 
       const outcome = await ctx.store.db
         .transaction()
@@ -201,7 +220,7 @@ export function registerSecurityRoutes(app: FastifyInstance, ctx: AppContext): v
             } else {
               try {
                 entityCompany = await resolver.entityCompany(ref);
-                if (!view.allowed(p.userId, 'Security Management', ref)) throw new CsError('INSUFFICIENT_PRIVILEGES');
+                await authorize(req, p, 'Security Management', ref, entityCompany);
                 if (op === 'OVERWRITE') overwritten.push({ ref, company: entityCompany });
               } catch (e) {
                 entityError = asCsError(e);
@@ -225,7 +244,7 @@ export function registerSecurityRoutes(app: FastifyInstance, ctx: AppContext): v
           await apply(tx, op, items, now.toISOString(), { refs: overwritten.map((o) => o.ref) });
           // Throwing rolls back what apply() already wrote.
           if (items.some((i) => i.error)) throw new Rollback(items);
-          await bumpAuthzVersion(tx);
+          await bumpAuthzVersion(tx, [...items.map((i) => i.entityCompany), ...overwritten.map((o) => o.company)]);
           await appendAudit(tx, {
             actor: actorOf(p),
             companyId: overwritten[0]?.company ?? items[0]?.entityCompany ?? p.companyId,

@@ -6,12 +6,14 @@ import type { AppContext } from '../../context.js';
 import { hashSecret, verifySecret } from '../../crypto/passwords.js';
 import { accountFailure, lockRemaining } from '../../domain/lockout.js';
 import { passwordAcceptable } from '../../domain/password-policy.js';
+import { companyRef } from '../../domain/permissions.js';
 import { loginName, type Principal } from '../../domain/principal.js';
 import { bumpAuthzVersion } from '../../store/authz.js';
 import {
   addMember,
   companyByDomain,
   companyById,
+  companyIds,
   createUser,
   groupByName,
   groupsOfUser,
@@ -23,7 +25,7 @@ import {
 import type { User } from '../../store/schema.js';
 import { clearThrottle, readThrottle, writeThrottle } from '../../store/throttle.js';
 import { actorOf, pathId } from '../actor.js';
-import { mayDo, seesCompany } from '../authorize.js';
+import { authorize, listScope, type Requirement, sees, type Target, viewOf } from '../authorize.js';
 import { readSecret, sendCs } from '../codec.js';
 import { CsError } from '../errors.js';
 import { splitLoginName } from '../login/login.js';
@@ -94,24 +96,38 @@ function userView(u: User & { domain_name: string }, groups: Array<{ id: number;
   };
 }
 
-function visibleUsersCompany(p: Principal): number | undefined | null {
-  if (p.commcellAdmin) return undefined; // everyone
-  if (p.tenantAdmin) return p.companyId;
-  return null; // only themselves
-}
+/** The company of the user the path names: users are managed with User Management there. */
+const pathUser: Target = async (req, _view, ctx) => {
+  const id = pathId(req);
+  const u =
+    id === null
+      ? undefined
+      : await ctx.store.db.selectFrom('users').select('company_id').where('id', '=', id).executeTakeFirst();
+  return u ? companyRef(u.company_id) : null;
+};
+
+/** A user reads and updates their own account; anyone else's takes User Management in its company. */
+const manageUser = {
+  permission: 'User Management',
+  on: pathUser,
+  unless: (req, p) => pathId(req) === p.userId,
+  hidden: true,
+} satisfies Requirement;
+
+const listsUsers = { signedIn: 'lists the caller and the users of companies where it holds User Management' };
 
 export function registerUserRoutes(app: FastifyInstance, ctx: AppContext): void {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   const { db } = ctx.store;
 
-  async function visibleUsers(p: Principal) {
-    const scope = visibleUsersCompany(p);
-    const all = await listUsers(db, scope ?? (scope === null ? p.companyId : undefined));
-    return scope === null ? all.filter((u) => u.id === p.userId) : all;
+  async function visibleUsers(req: FastifyRequest) {
+    const p = principalOf(req);
+    const scope = await listScope(req, p, 'User Management', () => companyIds(db));
+    return listUsers(db, scope.all ? undefined : { companies: scope.companies, users: [p.userId] });
   }
 
-  r.get('/User', async (req, reply) => {
-    const users = await visibleUsers(principalOf(req));
+  r.get('/User', { config: { requires: listsUsers } }, async (req, reply) => {
+    const users = await visibleUsers(req);
     return sendCs(req, reply, 'App_GetUsersResp', {
       users: users.map((u) => ({
         userEntity: { userName: loginName(u.company_id, u.domain_name, u.user_name), userId: u.id, userGUID: u.guid },
@@ -124,8 +140,8 @@ export function registerUserRoutes(app: FastifyInstance, ctx: AppContext): void 
   });
 
   // Newer cvpysdk lists users here (users[].name, users[].id).
-  r.get('/v4/user', async (req, reply) => {
-    const users = await visibleUsers(principalOf(req));
+  r.get('/v4/user', { config: { requires: listsUsers } }, async (req, reply) => {
+    const users = await visibleUsers(req);
     return sendCs(req, reply, 'App_GetUsersResp', {
       users: users.map((u) => ({
         id: u.id,
@@ -138,23 +154,32 @@ export function registerUserRoutes(app: FastifyInstance, ctx: AppContext): void 
     });
   });
 
-  r.post('/User', { schema: { body: CreateUsersBody }, config: { errorReply: itemErrorReply } }, async (req, reply) => {
-    const p = principalOf(req);
-    return sendCs(req, reply, 'App_UserResp', await perItem(req.body.users, (item, i) => createOne(req, p, item, i)));
-  });
+  r.post(
+    '/User',
+    {
+      schema: { body: CreateUsersBody },
+      config: {
+        errorReply: itemErrorReply,
+        requires: { each: ['User Management'], of: "each new user's company" },
+      },
+    },
+    async (req, reply) => {
+      const p = principalOf(req);
+      return sendCs(req, reply, 'App_UserResp', await perItem(req.body.users, (item, i) => createOne(req, p, item, i)));
+    },
+  );
 
   async function createOne(req: FastifyRequest, p: Principal, item: CreateUsersBody['users'][number], index: number) {
     const { domain, user: userName } = splitLoginName(item.userEntity.userName);
     if (userName === '' || /[\\/:*?"<>|]/.test(userName)) {
       throw new CsError('INVALID_VALUE', `users[${index}].userEntity.userName is not a valid user name`);
     }
-    const company =
-      domain === null ? await companyById(db, p.commcellAdmin ? 0 : p.companyId) : await companyByDomain(db, domain);
-    if (!company || !(await seesCompany(ctx, p, company.id))) {
+    const company = domain === null ? await companyById(db, p.companyId) : await companyByDomain(db, domain);
+    if (!company || !(await sees(req, p, company.id))) {
       throw new CsError('NOT_FOUND', `no company with domain name ${domain ?? p.companyDomain}`);
     }
     const companyId = company.id;
-    if (!(await mayDo(ctx, p, { kind: 'user.manage', companyId }))) throw new CsError('INSUFFICIENT_PRIVILEGES');
+    await authorize(req, p, 'User Management', companyRef(companyId), companyId);
     const generate = item.systemGeneratePassword !== undefined && toBool(item.systemGeneratePassword);
     const password = readSecret(req, item.password, `users[${index}].password`);
     // systemGeneratePassword covers an absent password only, never a weak one that was given.
@@ -162,7 +187,7 @@ export function registerUserRoutes(app: FastifyInstance, ctx: AppContext): void 
     const hash = generate && password === '' ? null : await hashSecret(password);
     const groupNames = (item.associatedUserGroups ?? []).map((g) => g.userGroupName).filter((n): n is string => !!n);
     const now = ctx.clock();
-    const view = await ctx.authz.current();
+    const view = await viewOf(req);
     try {
       return await db.transaction().execute(async (tx) => {
         const groupIds = [];
@@ -194,7 +219,7 @@ export function registerUserRoutes(app: FastifyInstance, ctx: AppContext): void 
           now.toISOString(),
         );
         // A new user, its memberships and its associations are part of the permission view.
-        await bumpAuthzVersion(tx);
+        await bumpAuthzVersion(tx, companyId !== 0 || granted === 0 ? [companyId] : 'all');
         await appendAudit(tx, {
           actor: actorOf(p),
           companyId,
@@ -216,16 +241,10 @@ export function registerUserRoutes(app: FastifyInstance, ctx: AppContext): void 
     }
   }
 
-  async function visibleUser(p: Principal, id: number | null) {
-    if (id === null) throw new CsError('NOT_FOUND');
-    const u = await userById(db, id);
-    if (
-      !u ||
-      !(await seesCompany(ctx, p, u.company_id)) ||
-      !(await mayDo(ctx, p, { kind: 'user.view', companyId: u.company_id, userId: u.id }))
-    ) {
-      throw new CsError('NOT_FOUND');
-    }
+  /** The path's user; the route's requirement has already decided the caller may see it. */
+  async function visibleUser(id: number | null) {
+    const u = id === null ? undefined : await userById(db, id);
+    if (!u) throw new CsError('NOT_FOUND');
     const company = await db
       .selectFrom('companies')
       .select('domain_name')
@@ -234,22 +253,18 @@ export function registerUserRoutes(app: FastifyInstance, ctx: AppContext): void 
     return { ...u, domain_name: company.domain_name };
   }
 
-  r.get('/User/:id', async (req, reply) => {
-    const p = principalOf(req);
-    const u = await visibleUser(p, pathId(req));
+  r.get('/User/:id', { config: { requires: manageUser } }, async (req, reply) => {
+    const u = await visibleUser(pathId(req));
     return sendCs(req, reply, 'App_GetUserPropertiesResp', { users: [userView(u, await groupsOfUser(db, u.id))] });
   });
 
   r.post(
     '/User/:id',
-    { schema: { body: UpdateUserBody }, config: { errorReply: itemErrorReply } },
+    { schema: { body: UpdateUserBody }, config: { errorReply: itemErrorReply, requires: manageUser } },
     async (req, reply) => {
       const p = principalOf(req);
-      const target = await visibleUser(p, pathId(req));
+      const target = await visibleUser(pathId(req));
       const self = target.id === p.userId;
-      if (!self && !(await mayDo(ctx, p, { kind: 'user.manage', companyId: target.company_id, userId: target.id }))) {
-        throw new CsError('INSUFFICIENT_PRIVILEGES');
-      }
       const item = req.body.users[0] as UpdateUserBody['users'][number];
       const changes: Record<string, unknown> = {};
       const set: Partial<{
@@ -326,7 +341,7 @@ export function registerUserRoutes(app: FastifyInstance, ctx: AppContext): void 
         passwordChanged = true;
       }
       const revoke = passwordChanged || set.enabled === 0;
-      const view = await ctx.authz.current();
+      const view = await viewOf(req);
       await db.transaction().execute(async (tx) => {
         if (Object.keys(set).length > 0) await tx.updateTable('users').set(set).where('id', '=', target.id).execute();
         if (revoke) await ctx.sessions.revokeUser(tx, target.id);
@@ -339,7 +354,7 @@ export function registerUserRoutes(app: FastifyInstance, ctx: AppContext): void 
             item.securityAssociations,
             now.toISOString(),
           );
-          await bumpAuthzVersion(tx);
+          await bumpAuthzVersion(tx, target.company_id !== 0 ? [target.company_id] : 'all');
         }
         await appendAudit(tx, {
           actor: actorOf(p),

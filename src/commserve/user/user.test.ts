@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ADMIN_PASSWORD, BASE, BASES, b64, makeTenant, startApp, type TestApp } from '../../../test/harness.js';
 
 let t: TestApp;
@@ -129,6 +129,21 @@ describe('GET User and GET v4/user', () => {
 });
 
 describe('POST User', () => {
+  it('takes one permission view for the whole request, however many users it creates', async () => {
+    const spy = vi.spyOn(t.ctx.authz, 'current');
+    const res = await addUsers(
+      admin,
+      ...['u1', 'u2', 'u3'].map((n) => ({
+        userEntity: { userName: n },
+        email: `${n}@x.example`,
+        password: b64('Some-Passw0rd!'),
+      })),
+    );
+    expect(res.json().response.map((r: { errorCode: number }) => r.errorCode)).toEqual([0, 0, 0]);
+    expect(spy).toHaveBeenCalledTimes(1);
+    spy.mockRestore();
+  });
+
   it('creates a CommCell user from the exact cvpysdk body and answers {"response":[{errorCode,entity}]}', async () => {
     const res = await addUsers(admin, sdkUser('bob', 'Bob-Passw0rd!'));
     expect(res.statusCode).toBe(200);

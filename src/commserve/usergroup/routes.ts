@@ -21,6 +21,7 @@ import {
 } from '../../store/directory.js';
 import type { Company, User } from '../../store/schema.js';
 import { actorOf, pathId } from '../actor.js';
+import { authorize, inOwnCompany, type Requirement, type Target, viewOf } from '../authorize.js';
 import { sendCs } from '../codec.js';
 import { CsError } from '../errors.js';
 import { splitLoginName } from '../login/login.js';
@@ -86,8 +87,8 @@ type UpdateItem = UpdateGroupBody['groups'][number];
  * own company's groups (the CommCell administrator every company's), and
  * changes them as the CommCell administrator or its company's tenant admin.
  */
-export async function groupAccess(ctx: AppContext, p: Principal) {
-  const view = await ctx.authz.current();
+export async function groupAccess(req: FastifyRequest, p: Principal) {
+  const view = await viewOf(req);
   return {
     /** The company whose groups a list shows, or null for every company. */
     listScope: view.allowed(p.userId, 'View', COMMCELL) ? null : p.companyId,
@@ -210,6 +211,19 @@ function queryParams(req: FastifyRequest): Map<string, string> {
   return out;
 }
 
+/** The company of the group the path names. */
+const pathGroup: Target = async (req, _view, ctx) => {
+  const id = pathId(req);
+  const g =
+    id === null
+      ? undefined
+      : await ctx.store.db.selectFrom('user_groups').select('company_id').where('id', '=', id).executeTakeFirst();
+  return g ? companyRef(g.company_id) : null;
+};
+const seeGroup = { permission: 'View', on: pathGroup, unless: inOwnCompany } satisfies Requirement;
+const manageGroup = { permission: 'User Management', on: pathGroup } satisfies Requirement;
+const listsGroups = { signedIn: 'lists only the groups of companies the caller may see' };
+
 export function registerUserGroupRoutes(app: FastifyInstance, ctx: AppContext): void {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   const { db } = ctx.store;
@@ -227,7 +241,7 @@ export function registerUserGroupRoutes(app: FastifyInstance, ctx: AppContext): 
    * are ignored, as unknown parameters are.
    */
   async function listGroups(req: FastifyRequest): Promise<GroupRow[]> {
-    const access = await groupAccess(ctx, principalOf(req));
+    const access = await groupAccess(req, principalOf(req));
     const q = queryParams(req);
     let rows = groupRows();
     if (access.listScope !== null) rows = rows.where('g.company_id', '=', access.listScope);
@@ -238,15 +252,15 @@ export function registerUserGroupRoutes(app: FastifyInstance, ctx: AppContext): 
     return (await rows.orderBy('g.id').execute()).filter((g) => access.sees(g.company_id));
   }
 
-  async function visibleGroup(p: Principal, id: number | null) {
-    const access = await groupAccess(ctx, p);
+  async function visibleGroup(req: FastifyRequest, id: number | null) {
+    const access = await groupAccess(req, principalOf(req));
     const g = id === null ? undefined : await groupRows().where('g.id', '=', id).executeTakeFirst();
     if (!g || !access.sees(g.company_id))
       throw new CsError('NOT_FOUND', 'no such user group, or it is not visible to you');
     return { g, access };
   }
 
-  r.get('/UserGroup', async (req, reply) => {
+  r.get('/UserGroup', { config: { requires: listsGroups } }, async (req, reply) => {
     const groups = await listGroups(req);
     return sendCs(req, reply, 'App_GetUserGroupsResponse', {
       userGroups: groups.map((g) => ({
@@ -258,7 +272,7 @@ export function registerUserGroupRoutes(app: FastifyInstance, ctx: AppContext): 
   });
 
   // Newer cvpysdk lists groups here (userGroups[].name, userGroups[].id).
-  r.get('/V4/UserGroup', async (req, reply) => {
+  r.get('/V4/UserGroup', { config: { requires: listsGroups } }, async (req, reply) => {
     const groups = await listGroups(req);
     return sendCs(req, reply, 'App_GetUserGroupsResponse', {
       userGroups: groups.map((g) => ({
@@ -270,8 +284,8 @@ export function registerUserGroupRoutes(app: FastifyInstance, ctx: AppContext): 
     });
   });
 
-  r.get('/UserGroup/:id', async (req, reply) => {
-    const { g } = await visibleGroup(principalOf(req), pathId(req));
+  r.get('/UserGroup/:id', { config: { requires: seeGroup } }, async (req, reply) => {
+    const { g } = await visibleGroup(req, pathId(req));
     const members = await db
       .selectFrom('user_group_members as m')
       .innerJoin('users as u', 'u.id', 'm.user_id')
@@ -294,15 +308,21 @@ export function registerUserGroupRoutes(app: FastifyInstance, ctx: AppContext): 
 
   r.post(
     '/UserGroup',
-    { schema: { body: CreateGroupsBody }, config: { errorReply: itemErrorReply('App_UserGroupResp') } },
+    {
+      schema: { body: CreateGroupsBody },
+      config: {
+        errorReply: itemErrorReply('App_UserGroupResp'),
+        requires: { each: ['User Management'], of: "each new group's company" },
+      },
+    },
     async (req, reply) => {
       const p = principalOf(req);
-      const access = await groupAccess(ctx, p);
+      const access = await groupAccess(req, p);
       // A group the caller may see but not change refuses the whole request, before anything is created.
       for (const item of req.body.groups) {
         const company = await targetCompany(db, p, item.userGroupEntity.userGroupName);
-        if (company && access.sees(company.id) && !access.manages(company.id)) {
-          throw new CsError('INSUFFICIENT_PRIVILEGES');
+        if (company && access.sees(company.id)) {
+          await authorize(req, p, 'User Management', companyRef(company.id), company.id);
         }
       }
       return sendCs(
@@ -319,7 +339,7 @@ export function registerUserGroupRoutes(app: FastifyInstance, ctx: AppContext): 
     const sent = item.userGroupEntity.userGroupName;
     const name = readGroupName(splitLoginName(sent).user, `${field}.userGroupEntity.userGroupName`);
     checkUnsupported(item, field);
-    const access = await groupAccess(ctx, p);
+    const access = await groupAccess(req, p);
     const company = await targetCompany(db, p, sent);
     if (!company || !access.sees(company.id)) {
       throw new CsError(
@@ -327,12 +347,12 @@ export function registerUserGroupRoutes(app: FastifyInstance, ctx: AppContext): 
         `${field}: no company with domain name ${splitLoginName(sent).domain ?? p.companyDomain}`,
       );
     }
-    if (!access.manages(company.id)) throw new CsError('INSUFFICIENT_PRIVILEGES');
+    await authorize(req, p, 'User Management', companyRef(company.id), company.id);
     const description = item.description ?? '';
     const now = ctx.clock();
     try {
       // Read before the transaction: on SQLite it holds the only connection.
-      const view = await ctx.authz.current();
+      const view = await viewOf(req);
       return await db.transaction().execute(async (tx) => {
         if (await groupByName(tx, company.id, name)) {
           throw new CsError('ALREADY_EXISTS', `a user group named ${sent} already exists`);
@@ -348,7 +368,7 @@ export function registerUserGroupRoutes(app: FastifyInstance, ctx: AppContext): 
           item.securityAssociations,
           now.toISOString(),
         );
-        await bumpAuthzVersion(tx);
+        await bumpAuthzVersion(tx, company.id !== 0 || item.securityAssociations === undefined ? [company.id] : 'all');
         await appendAudit(tx, {
           actor: actorOf(p),
           companyId: company.id,
@@ -371,11 +391,13 @@ export function registerUserGroupRoutes(app: FastifyInstance, ctx: AppContext): 
 
   r.post(
     '/UserGroup/:id',
-    { schema: { body: UpdateGroupBody }, config: { errorReply: itemErrorReply('App_UserGroupResp') } },
+    {
+      schema: { body: UpdateGroupBody },
+      config: { errorReply: itemErrorReply('App_UserGroupResp'), requires: manageGroup },
+    },
     async (req, reply) => {
       const p = principalOf(req);
-      const { g, access } = await visibleGroup(p, pathId(req));
-      if (!access.manages(g.company_id)) throw new CsError('INSUFFICIENT_PRIVILEGES');
+      const { g } = await visibleGroup(req, pathId(req));
       const item = req.body.groups[0] as UpdateItem;
       checkUnsupported(item, 'groups[0]');
       const sentId = item.userGroupEntity?.userGroupId;
@@ -399,11 +421,14 @@ export function registerUserGroupRoutes(app: FastifyInstance, ctx: AppContext): 
       const op = parseListOp(item.usersOperationType, 'groups[0].usersOperationType', 'ADD');
       const now = ctx.clock();
       const changed: number[] = [];
-      const view = await ctx.authz.current();
+      const view = await viewOf(req);
       const entity = await db.transaction().execute(async (tx) => {
         // First: the version row's lock orders concurrent membership changes, so
         // two requests each removing one of the last two master members cannot both pass.
-        await bumpAuthzVersion(tx);
+        await bumpAuthzVersion(
+          tx,
+          g.company_id !== 0 || item.securityAssociations === undefined ? [g.company_id] : 'all',
+        );
         if (renamed && nameKey(name) !== nameKey(g.name) && (await groupByName(tx, g.company_id, name))) {
           throw new CsError('ALREADY_EXISTS', `a user group named ${name} already exists`);
         }
@@ -488,43 +513,46 @@ export function registerUserGroupRoutes(app: FastifyInstance, ctx: AppContext): 
   );
 
   // cvpysdk adds `?newUserId=…&newUserGroupId=…` (an ownership transfer): nothing here is owned, so it is ignored.
-  r.delete('/UserGroup/:id', { config: { errorReply: itemErrorReply('App_UserGroupResp') } }, async (req, reply) => {
-    const p = principalOf(req);
-    const { g, access } = await visibleGroup(p, pathId(req));
-    if (!access.manages(g.company_id)) throw new CsError('INSUFFICIENT_PRIVILEGES');
-    if (g.system_kind !== null) throw new CsError('INVALID_VALUE', 'built-in user groups cannot be deleted');
-    const now = ctx.clock();
-    const members = await db.transaction().execute(async (tx) => {
-      const ids = (
-        await tx.selectFrom('user_group_members').select('user_id').where('group_id', '=', g.id).execute()
-      ).map((m) => m.user_id);
-      // What the group was granted goes with it.
-      const dropped = await tx
-        .deleteFrom('security_associations')
-        .where('principal_kind', '=', 'group')
-        .where('principal_id', '=', g.id)
-        .executeTakeFirst();
-      await tx.deleteFrom('user_group_members').where('group_id', '=', g.id).execute();
-      const gone = await tx.deleteFrom('user_groups').where('id', '=', g.id).executeTakeFirst();
-      if (Number(gone.numDeletedRows) === 0) {
-        throw new CsError('NOT_FOUND', 'no such user group, or it is not visible to you');
-      }
-      await bumpAuthzVersion(tx);
-      await appendAudit(tx, {
-        actor: actorOf(p),
-        companyId: g.company_id,
-        operation: 'usergroup.delete',
-        targetType: 'usergroup',
-        targetId: g.id,
-        targetName: g.name,
-        outcome: 'success',
-        details: { members: ids.length, associationsRemoved: Number(dropped.numDeletedRows) },
-        sourceAddr: req.ip,
-        at: now,
+  r.delete(
+    '/UserGroup/:id',
+    { config: { errorReply: itemErrorReply('App_UserGroupResp'), requires: manageGroup } },
+    async (req, reply) => {
+      const p = principalOf(req);
+      const { g } = await visibleGroup(req, pathId(req));
+      if (g.system_kind !== null) throw new CsError('INVALID_VALUE', 'built-in user groups cannot be deleted');
+      const now = ctx.clock();
+      const members = await db.transaction().execute(async (tx) => {
+        const ids = (
+          await tx.selectFrom('user_group_members').select('user_id').where('group_id', '=', g.id).execute()
+        ).map((m) => m.user_id);
+        // What the group was granted goes with it.
+        const dropped = await tx
+          .deleteFrom('security_associations')
+          .where('principal_kind', '=', 'group')
+          .where('principal_id', '=', g.id)
+          .executeTakeFirst();
+        await tx.deleteFrom('user_group_members').where('group_id', '=', g.id).execute();
+        const gone = await tx.deleteFrom('user_groups').where('id', '=', g.id).executeTakeFirst();
+        if (Number(gone.numDeletedRows) === 0) {
+          throw new CsError('NOT_FOUND', 'no such user group, or it is not visible to you');
+        }
+        await bumpAuthzVersion(tx, [g.company_id]);
+        await appendAudit(tx, {
+          actor: actorOf(p),
+          companyId: g.company_id,
+          operation: 'usergroup.delete',
+          targetType: 'usergroup',
+          targetId: g.id,
+          targetName: g.name,
+          outcome: 'success',
+          details: { members: ids.length, associationsRemoved: Number(dropped.numDeletedRows) },
+          sourceAddr: req.ip,
+          at: now,
+        });
+        return ids;
       });
-      return ids;
-    });
-    for (const id of members) ctx.sessions.forgetUser(id);
-    return sendCs(req, reply, 'App_UserGroupResp', okReply());
-  });
+      for (const id of members) ctx.sessions.forgetUser(id);
+      return sendCs(req, reply, 'App_UserGroupResp', okReply());
+    },
+  );
 }
