@@ -1,4 +1,4 @@
-import { sql } from 'kysely';
+import { bumpAuthzVersion } from '../src/store/authz.js';
 import type { Store } from '../src/store/db.js';
 
 /**
@@ -29,6 +29,13 @@ export async function addEntities(
     for (const [group_id, client_id] of clientGroups) {
       await tx.insertInto('client_group_clients').values({ group_id, client_id }).execute();
     }
-    await tx.updateTable('authz_version').set({ version: sql`version + 1` }).where('id', '=', 1).execute();
+    // The companies of the new entities, and of the client groups given memberships (which may be older).
+    const companies = new Set(rows.map((r) => r.companyId));
+    const groups = clientGroups.map(([group]) => group);
+    if (groups.length > 0) {
+      const owners = await tx.selectFrom('entities').select('company_id').where('id', 'in', groups).execute();
+      for (const o of owners) companies.add(o.company_id);
+    }
+    await bumpAuthzVersion(tx, companies);
   });
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { AuthzView, type Grant, type TreeEntity } from './authz.js';
-import { ENTITY_TYPES as T } from './catalogue.js';
+import { AuthzView, type EntityRef, type Grant, type TreeEntity, type ViewInput } from './authz.js';
+import { BUILTIN_ROLES, PERMISSIONS, ENTITY_TYPES as T } from './catalogue.js';
 
 // A small estate: the CommCell owns client group 10; company 7 owns client
 // groups 20 and 21, client 30 (in both groups), agent 31 > instance 32 >
@@ -131,5 +131,403 @@ describe('AuthzView', () => {
     expect(v.explain(3, 'Browse', sub)).toEqual({ allowed: true, grants: [grants[1]] });
     expect(v.explain(3, 'Security Management', sub)).toEqual({ allowed: false, grants: [] });
     expect(v.explain(1, 'Security Management', sub).grants).toEqual([grants[0]]);
+  });
+});
+
+// -- per-company parts --------------------------------------------------------
+
+/** The whole permission model as the database holds it, small enough to compare views exhaustively. */
+interface Estate {
+  entities: Map<number, TreeEntity>;
+  /** [client group, client] */
+  pairs: Array<[number, number]>;
+  /** Each association with its company, as security_associations.company_id. */
+  grants: Array<{ g: Grant; company: number }>;
+  roles: Map<number, { company: number; perms: Set<string> }>;
+  /** user group → company */
+  groups: Map<number, number>;
+  /** [user group, user] */
+  members: Array<[number, number]>;
+  /** user → company */
+  users: Map<number, number>;
+  /** The last id handed out: like the database's sequences, ids are never reused. */
+  seq: number;
+}
+
+/** mulberry32: small, and well spread in its low bits (an LCG's cycle with short periods there). */
+function rng(seed: number) {
+  let s = seed >>> 0;
+  return (n: number) => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return Math.floor((((t ^ (t >>> 14)) >>> 0) / 4294967296) * n);
+  };
+}
+
+const ENTITY_COMPANY = (e: Estate, g: Grant) =>
+  g.entityType === T.commcell
+    ? 0
+    : g.entityType === T.company
+      ? g.entityId
+      : (e.entities.get(g.entityId)?.companyId ?? 0);
+
+function fullInput(e: Estate): ViewInput {
+  return {
+    entities: [...e.entities.values()],
+    clientGroups: e.pairs,
+    grants: e.grants.map((x) => x.g),
+    rolePermissions: [...e.roles].flatMap(([id, r]) => [...r.perms].map((p) => [id, p] as const)),
+    memberships: e.members,
+    userCompanies: [...e.users],
+    roleCompanies: [...e.roles].map(([id, r]) => [id, r.company] as const),
+    groupCompanies: [...e.groups],
+  };
+}
+
+/** One company's part, by the rules the store's per-company loads follow. */
+function partInput(e: Estate, c: number): ViewInput {
+  return {
+    entities: [...e.entities.values()].filter((x) => x.companyId === c),
+    clientGroups: e.pairs.filter(([g]) => e.entities.get(g)?.companyId === c),
+    grants: e.grants.filter((x) => x.company === c).map((x) => x.g),
+    rolePermissions: [...e.roles]
+      .filter(([, r]) => r.company === c)
+      .flatMap(([id, r]) => [...r.perms].map((p) => [id, p] as const)),
+    memberships: e.members.filter(([g]) => e.groups.get(g) === c),
+    userCompanies: [...e.users].filter(([, company]) => company === c),
+  };
+}
+
+const COMPANIES = [0, 1, 2, 3];
+const NESTED = [T.agent, T.instance, T.backupSet, T.subclient];
+
+function generate(rand: (n: number) => number): Estate {
+  const e: Estate = {
+    entities: new Map(),
+    pairs: [],
+    grants: [],
+    roles: new Map(BUILTIN_ROLES.map((r) => [r.id, { company: 0, perms: new Set<string>(r.permissions) }])),
+    groups: new Map(),
+    members: [],
+    users: new Map(),
+    seq: 200,
+  };
+  for (const c of COMPANIES) {
+    for (let i = 0; i < 2; i++) addClientGroup(e, c);
+    for (let i = 0; i < 3; i++) addClient(e, c, rand);
+    addEntity(e, { type: T.plan, companyId: c, parentId: null });
+    for (let i = 0; i < 2; i++) e.groups.set(nextId(e), c);
+    for (let i = 0; i < 3; i++) addUser(e, c, rand, true);
+    addRole(e, c, rand);
+  }
+  for (let i = 0; i < 30; i++) addGrant(e, rand);
+  return e;
+}
+
+const nextId = (e: Estate) => ++e.seq;
+function addEntity(e: Estate, x: Omit<TreeEntity, 'id'>): number {
+  const id = nextId(e);
+  e.entities.set(id, { id, ...x });
+  return id;
+}
+const addClientGroup = (e: Estate, c: number) => addEntity(e, { type: T.clientGroup, companyId: c, parentId: null });
+function addClient(e: Estate, c: number, rand: (n: number) => number): void {
+  let parent = addEntity(e, { type: T.client, companyId: c, parentId: null });
+  const client = parent;
+  for (const type of NESTED) parent = addEntity(e, { type, companyId: c, parentId: parent });
+  const groups = [...e.entities.values()].filter((x) => x.type === T.clientGroup && x.companyId === c);
+  for (const g of groups) if (rand(2) === 0) e.pairs.push([g.id, client]);
+}
+/** A user, in some groups of its company (and of the CommCell, which may hold a tenant user: that is the CommCell's part). */
+function addUser(e: Estate, c: number, rand: (n: number) => number, commcellGroups: boolean): void {
+  const id = nextId(e);
+  e.users.set(id, c);
+  for (const [g, gc] of e.groups) {
+    if ((gc === c || (commcellGroups && gc === 0)) && rand(3) === 0) e.members.push([g, id]);
+  }
+}
+function addRole(e: Estate, c: number, rand: (n: number) => number): void {
+  const perms = new Set(PERMISSIONS.filter(() => rand(3) === 0));
+  e.roles.set(nextId(e), { company: c, perms });
+}
+function pick<T>(list: readonly T[], rand: (n: number) => number): T | undefined {
+  return list.length === 0 ? undefined : list[rand(list.length)];
+}
+/** An association that tenant confinement allows: principal and role of the entity's company or the CommCell. */
+function addGrant(e: Estate, rand: (n: number) => number): number | null {
+  // A third on the CommCell or a company, whose nodes are no entity's.
+  const tops: EntityRef[] = [
+    { type: T.commcell, id: 0 },
+    ...COMPANIES.filter((c) => c !== 0).map((c) => ({ type: T.company, id: c })),
+  ];
+  const targets = rand(3) === 0 ? tops : [...e.entities.values()].map((x) => ({ type: x.type, id: x.id }));
+  const ref = pick(targets, rand) as EntityRef;
+  const g0: Grant = { entityType: ref.type, entityId: ref.id, principalKind: 'user', principalId: 0, roleId: 0 };
+  const company = ENTITY_COMPANY(e, g0);
+  const ok = (c: number) => c === 0 || c === company;
+  const asGroup = rand(2) === 0;
+  const principal = pick(
+    [...(asGroup ? e.groups : e.users)].filter(([, c]) => ok(c)).map(([id]) => id),
+    rand,
+  );
+  const role = pick(
+    [...e.roles].filter(([, r]) => ok(r.company)).map(([id]) => id),
+    rand,
+  );
+  if (principal === undefined || role === undefined) return null;
+  const g: Grant = { ...g0, principalKind: asGroup ? 'group' : 'user', principalId: principal, roleId: role };
+  if (e.grants.some((x) => JSON.stringify(x.g) === JSON.stringify(g))) return null;
+  e.grants.push({ g, company });
+  return company;
+}
+function subtree(e: Estate, id: number): Set<number> {
+  const out = new Set([id]);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const x of e.entities.values()) {
+      if (x.parentId !== null && out.has(x.parentId) && !out.has(x.id)) {
+        out.add(x.id);
+        grew = true;
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * One random change, as a route makes it; returns the companies the route
+ * bumps. Deletes leave behind what the database would keep pointing at a gone
+ * user, group, role or entity in other companies only where the route does not
+ * bump those companies: such rows must be inert.
+ */
+function mutate(e: Estate, rand: (n: number) => number): { what: string; companies: number[] } {
+  const c = pick(COMPANIES, rand) as number;
+  switch (rand(12)) {
+    case 0: {
+      // DELETE Entities: the subtree, its associations, its client-group memberships (FK cascade).
+      const victim = pick(
+        [...e.entities.values()].filter((x) => x.companyId === c),
+        rand,
+      );
+      if (!victim) return { what: 'nothing', companies: [] };
+      const gone = subtree(e, victim.id);
+      for (const id of gone) e.entities.delete(id);
+      e.pairs = e.pairs.filter(([g, cl]) => !gone.has(g) && !gone.has(cl));
+      e.grants = e.grants.filter(
+        (x) => x.g.entityType === T.commcell || x.g.entityType === T.company || !gone.has(x.g.entityId),
+      );
+      return { what: `delete entity ${victim.id}`, companies: [victim.companyId] };
+    }
+    case 1:
+      addClient(e, c, rand);
+      return { what: 'add client', companies: [c] };
+    case 2: {
+      const group = pick(
+        [...e.groups].filter(([, gc]) => gc === c).map(([id]) => id),
+        rand,
+      );
+      const user = pick(
+        [...e.users].filter(([, uc]) => uc === c || c === 0).map(([id]) => id),
+        rand,
+      );
+      if (group === undefined || user === undefined) return { what: 'nothing', companies: [] };
+      const at = e.members.findIndex(([g, u]) => g === group && u === user);
+      if (at >= 0) e.members.splice(at, 1);
+      else e.members.push([group, user]);
+      return { what: `toggle member ${user} of ${group}`, companies: [c] };
+    }
+    case 3:
+    case 4: {
+      const company = addGrant(e, rand);
+      return company === null ? { what: 'nothing', companies: [] } : { what: 'grant', companies: [company] };
+    }
+    case 5: {
+      const victim = pick(e.grants, rand);
+      if (!victim) return { what: 'nothing', companies: [] };
+      e.grants = e.grants.filter((x) => x !== victim);
+      return { what: 'revoke', companies: [victim.company] };
+    }
+    case 6: {
+      // POST Role/{id}, or a catalogue change to a built-in role: the role's company only.
+      const id = pick([...e.roles.keys()], rand) as number;
+      const role = e.roles.get(id) as { company: number; perms: Set<string> };
+      const perm = pick(PERMISSIONS, rand) as string;
+      if (role.perms.has(perm) && role.perms.size > 1) role.perms.delete(perm);
+      else role.perms.add(perm);
+      return { what: `role ${id} ${perm}`, companies: [role.company] };
+    }
+    case 7: {
+      // DELETE Role/{id}: its associations go, wherever they were; only the role's company is bumped.
+      const id = pick(
+        [...e.roles.keys()].filter((r) => r > 100),
+        rand,
+      );
+      if (id === undefined) return { what: 'nothing', companies: [] };
+      const company = e.roles.get(id)?.company as number;
+      e.roles.delete(id);
+      e.grants = e.grants.filter((x) => x.g.roleId !== id);
+      return { what: `delete role ${id}`, companies: [company] };
+    }
+    case 8: {
+      // DELETE UserGroup/{id}: its memberships and associations go; only the group's company is bumped.
+      const id = pick([...e.groups.keys()], rand);
+      if (id === undefined) return { what: 'nothing', companies: [] };
+      const company = e.groups.get(id) as number;
+      e.groups.delete(id);
+      e.members = e.members.filter(([g]) => g !== id);
+      e.grants = e.grants.filter((x) => !(x.g.principalKind === 'group' && x.g.principalId === id));
+      return { what: `delete group ${id}`, companies: [company] };
+    }
+    case 9: {
+      // A user moves out of its company (or leaves): its memberships and associations there go.
+      const id = pick([...e.users.keys()], rand);
+      if (id === undefined) return { what: 'nothing', companies: [] };
+      const from = e.users.get(id) as number;
+      const to = rand(2) === 0 ? null : (pick(COMPANIES, rand) as number);
+      if (to === null) e.users.delete(id);
+      else e.users.set(id, to);
+      e.members = e.members.filter(([g, u]) => u !== id || e.groups.get(g) !== from);
+      e.grants = e.grants.filter(
+        (x) => !(x.g.principalKind === 'user' && x.g.principalId === id && x.company === from),
+      );
+      // Memberships in CommCell groups and grants elsewhere stay: a user is only ever in its own company's.
+      return { what: `move user ${id} ${from}→${to}`, companies: to === null ? [from] : [from, to] };
+    }
+    case 10: {
+      const id = nextId(e);
+      e.groups.set(id, c);
+      // POST User adds a user to its own company's groups only.
+      addUser(e, c, rand, false);
+      addRole(e, c, rand);
+      addClientGroup(e, c);
+      return { what: 'new group, user, role, client group', companies: [c] };
+    }
+    default: {
+      const groups = [...e.entities.values()].filter((x) => x.type === T.clientGroup && x.companyId === c);
+      const clients = [...e.entities.values()].filter((x) => x.type === T.client && x.companyId === c);
+      const g = pick(groups, rand);
+      const cl = pick(clients, rand);
+      if (!g || !cl) return { what: 'nothing', companies: [] };
+      const at = e.pairs.findIndex(([pg, pc]) => pg === g.id && pc === cl.id);
+      if (at >= 0) e.pairs.splice(at, 1);
+      else e.pairs.push([g.id, cl.id]);
+      return { what: `toggle client ${cl.id} in ${g.id}`, companies: [c] };
+    }
+  }
+}
+
+/** Enough permissions to tell roles apart (the roles are random sets of all of them). */
+const CHECKED = ['View', 'Browse', 'In Place Restore', 'Security Management', 'Storage Management'] as const;
+
+/**
+ * Every answer the two views give, over every user and entity the estate ever
+ * had (each entity id under its type and under a wrong one). Collects the
+ * differences and compares once: an expect per answer would be slow.
+ */
+function expectSameAnswers(
+  a: AuthzView,
+  b: AuthzView,
+  users: Iterable<number>,
+  ids: ReadonlyMap<number, number>,
+  why: string,
+) {
+  const refs: EntityRef[] = [
+    { type: T.commcell, id: 0 },
+    { type: T.commcell, id: 1 },
+    ...COMPANIES.map((c) => ({ type: T.company, id: c })),
+    { type: T.company, id: 99 },
+  ];
+  for (const [id, type] of ids) refs.push({ type, id }, { type: type === T.plan ? T.client : T.plan, id });
+  const userList = [...users];
+  const diffs: string[] = [];
+  for (const ref of refs) {
+    const at = `${ref.type}:${ref.id}`;
+    if (a.companyOf(ref) !== b.companyOf(ref)) diffs.push(`companyOf ${at}`);
+    if (a.exists(ref) !== b.exists(ref)) diffs.push(`exists ${at}`);
+    for (const u of userList) {
+      for (const perm of CHECKED) {
+        const fresh = b.explain(u, perm, ref);
+        if (b.allowed(u, perm, ref) !== fresh.allowed) diffs.push(`fresh allowed/explain ${u} ${perm} ${at}`);
+        if (a.allowed(u, perm, ref) !== fresh.allowed) diffs.push(`allowed ${u} ${perm} ${at}`);
+        if (JSON.stringify(a.explain(u, perm, ref)) !== JSON.stringify(fresh)) diffs.push(`explain ${u} ${perm} ${at}`);
+      }
+    }
+  }
+  for (const u of userList) if (a.companyOfUser(u) !== b.companyOfUser(u)) diffs.push(`companyOfUser ${u}`);
+  expect(diffs.slice(0, 10), why).toEqual([]);
+}
+
+describe('AuthzView parts', () => {
+  it('replacing only the changed companies gives the answers of a fresh build, change after change', () => {
+    for (const seed of [1, 2, 3, 4, 5]) {
+      const rand = rng(seed);
+      const estate = generate(rand);
+      const live = new AuthzView(fullInput(estate));
+      const everUsers = new Set(estate.users.keys());
+      const everIds = new Map([...estate.entities.values()].map((x) => [x.id, x.type]));
+      for (let step = 0; step < 40; step++) {
+        const { what, companies } = mutate(estate, rand);
+        for (const u of estate.users.keys()) everUsers.add(u);
+        for (const x of estate.entities.values()) everIds.set(x.id, x.type);
+        live.replaceParts(new Map(companies.map((c) => [c, partInput(estate, c)])));
+        if (step % 4 === 3 || what.startsWith('delete') || what.startsWith('move') || what.startsWith('role')) {
+          const fresh = new AuthzView(fullInput(estate));
+          expectSameAnswers(live, fresh, everUsers, everIds, `seed ${seed} step ${step} (${what})`);
+        }
+      }
+    }
+  });
+
+  it('builds the same view from one input as from per-company parts', () => {
+    const estate = generate(rng(9));
+    const whole = new AuthzView(fullInput(estate));
+    const parts = AuthzView.fromParts(new Map(COMPANIES.map((c) => [c, partInput(estate, c)])));
+    expect(parts.companies().sort()).toEqual(COMPANIES);
+    expectSameAnswers(
+      parts,
+      whole,
+      estate.users.keys(),
+      new Map([...estate.entities.values()].map((x) => [x.id, x.type])),
+      'from parts',
+    );
+  });
+
+  it("follows a built-in role's change for grants in every company, reloading only the CommCell's part", () => {
+    const v = new AuthzView({ ...base, grants: [g(T.client, 30, 'user', 2, VIEW)] });
+    expect(v.allowed(2, 'Browse', sub)).toBe(false);
+    // Role 5 (View) belongs to the CommCell: its part, with the permissions changed.
+    v.replacePart(0, {
+      entities: entities.filter((e) => e.companyId === 0),
+      clientGroups: [],
+      grants: [],
+      rolePermissions: [...base.rolePermissions.filter(([r]) => r !== VIEW), [VIEW, 'View'], [VIEW, 'Browse']],
+      memberships: [[100, 1]],
+      userCompanies: [[1, 0]],
+    });
+    expect(v.allowed(2, 'Browse', sub)).toBe(true);
+    expect(v.explain(2, 'Browse', sub).grants).toEqual([g(T.client, 30, 'user', 2, VIEW)]);
+  });
+
+  it("drops a company's entities, grants, memberships and users when its part is emptied", () => {
+    const grants = [g(T.company, 7, 'group', 200, VIEW), g(T.client, 50, 'user', 4, VIEW)];
+    const v = new AuthzView({ ...base, grants });
+    expect(v.allowed(3, 'View', sub)).toBe(true);
+    expect(v.companyOfUser(3)).toBe(7);
+    v.replacePart(7, {
+      entities: [],
+      clientGroups: [],
+      grants: [],
+      rolePermissions: [],
+      memberships: [],
+      userCompanies: [],
+    });
+    expect(v.exists(sub)).toBe(false);
+    expect(v.companyOfUser(3)).toBeNull();
+    expect(v.allowed(3, 'View', { type: T.company, id: 7 })).toBe(false);
+    // Company 8 untouched.
+    expect(v.allowed(4, 'View', { type: T.client, id: 50 })).toBe(true);
+    expect(v.companies().sort()).toEqual([0, 8]);
   });
 });

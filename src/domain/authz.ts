@@ -9,6 +9,19 @@ import { ENTITY_TYPES, PERMISSIONS, type Permission } from './catalogue.js';
  * alerts and workflows directly under their company (or the CommCell). A
  * client inherits from every client group it is in. A company's user is never
  * granted anything outside its company, whatever associations say.
+ *
+ * The view is made of one part per company (0 = the CommCell), so a change in
+ * one company reloads that company only (`replaceParts`). Part X holds:
+ * entities owned by X; client-group memberships of X's client groups;
+ * associations whose company is X (the company of the associated entity);
+ * the permissions of X's roles (the built-in roles are the CommCell's); the
+ * members of X's user groups; and X's users. The lookup structures a check
+ * reads are shared by all parts and kept up to date incrementally: replacing
+ * part X first takes out what the old part X put in, then puts in the new.
+ * Roles are resolved at check time (node → principal → role ids, OR'ed with
+ * each role's current permissions), so a grant in one company that uses a
+ * role of another (a built-in role) follows a change of that role as soon as
+ * the role's own part is reloaded.
  */
 
 export interface EntityRef {
@@ -42,6 +55,16 @@ export interface ViewInput {
   memberships: Iterable<readonly [number, number]>;
   /** user id → owning company id */
   userCompanies: Iterable<readonly [number, number]>;
+  /**
+   * Only read by the constructor, to split one input into per-company parts:
+   * role id → owning company (absent: the CommCell, as for the built-in roles).
+   */
+  roleCompanies?: Iterable<readonly [number, number]>;
+  /**
+   * Only read by the constructor: user group id → owning company (absent: the
+   * company of the member).
+   */
+  groupCompanies?: Iterable<readonly [number, number]>;
 }
 
 const BIT = new Map<string, number>(PERMISSIONS.map((p, i) => [p, 1 << i]));
@@ -52,54 +75,271 @@ const companyNode = (companyId: number) => (companyId === 0 ? COMMCELL_NODE : -(
 const userKey = (id: number) => id * 2;
 const groupKey = (id: number) => id * 2 + 1;
 
+/** The node an association is made on, or null for one that names nothing (a CommCell other than 0). */
+function grantNode(g: Grant): number | null {
+  if (g.entityType === ENTITY_TYPES.commcell) return g.entityId === 0 ? COMMCELL_NODE : null;
+  if (g.entityType === ENTITY_TYPES.company) return companyNode(g.entityId);
+  return g.entityId;
+}
+
+/** The role ids a principal holds on a node: one (the common case) or several. */
+type Roles = number | number[];
+
+/**
+ * Who holds which roles on one node. Most nodes have a few associations: a flat
+ * [principal key, role id, …] list, scanned, is faster to check than a map;
+ * a node with many gets a map.
+ */
+type Holders = number[] | Map<number, Roles>;
+const FLAT_MAX = 8;
+/** The holder slot of an entity (see AuthzView.tree): nobody, or several (in manyHolders). */
+const HOLDER_NONE = 0;
+const HOLDER_MANY = -1;
+
+/** What one part put into the shared structures, so replacing it can take exactly that out. */
+interface Part {
+  entities: number[];
+  /** [group, client, group, client, …] */
+  clientGroups: number[];
+  grants: Grant[];
+  roles: number[];
+  /** [group, user, group, user, …] */
+  memberships: number[];
+  users: number[];
+}
+
+const EMPTY: readonly number[] = [];
+
 export class AuthzView {
-  private readonly parent: number[] = [];
-  private readonly type: number[] = [];
-  private readonly company: number[] = [];
+  // Shared by all parts.
+  /**
+   * Per entity id, four slots side by side, so a check touches one cache line
+   * per level of the tree: parent id (0 = none), type (0 = no such entity), and
+   * who holds roles there: HOLDER_NONE, HOLDER_MANY (see `manyHolders`), or the
+   * one principal key + 1 with its role id in the fourth slot (the common case).
+   */
+  private tree = new Int32Array(4 * 1024);
+  /** Per entity id: the owning company. */
+  private owner = new Int32Array(1024);
   private readonly groupsOfClient = new Map<number, number[]>();
   private readonly groupsOfUser = new Map<number, number[]>();
   private readonly userCompany = new Map<number, number>();
-  private readonly roleMask = new Map<number, number>();
-  /** node → principal → OR of its roles' permission bits there. */
-  private readonly masks = new Map<number, Map<number, number>>();
-  /** node → the associations made on it, for explanations. */
+  /** role id → OR of its permission bits (0 for none or an unknown role). */
+  private readonly roleMask: number[] = [];
+  /** role id → the part that defined it. */
+  private readonly roleOwner = new Map<number, number>();
+  /**
+   * Who holds which roles on a node (associations on an entity of another type
+   * left out): entities with several holders by entity id, and companies by
+   * company id (the CommCell at 0). Arrays, not maps, for the check's speed.
+   */
+  private readonly manyHolders: Array<Holders | undefined> = [];
+  private readonly companyHolders: Array<Holders | undefined> = [];
+  /** node → the associations made on it, for explanations and rebuilding the holders. */
   private readonly grantsAt = new Map<number, Grant[]>();
+  private readonly parts = new Map<number, Part>();
 
-  constructor(input: ViewInput) {
-    for (const e of input.entities) {
-      this.parent[e.id] = e.parentId ?? 0;
-      this.type[e.id] = e.type;
-      this.company[e.id] = e.companyId;
+  /** Builds every part from one input (each row goes to the part of the company that owns it). */
+  constructor(input?: ViewInput) {
+    if (input) this.replaceParts(splitByCompany(input));
+  }
+
+  /** A view of per-company inputs, as the store loads them. */
+  static fromParts(parts: ReadonlyMap<number, ViewInput>): AuthzView {
+    const view = new AuthzView();
+    view.replaceParts(parts);
+    return view;
+  }
+
+  /** The companies that have a part. */
+  companies(): number[] {
+    return [...this.parts.keys()];
+  }
+
+  /** Replaces one company's part: every row of `input` is taken to belong to that company. */
+  replacePart(companyId: number, input: ViewInput): void {
+    this.replaceParts(new Map([[companyId, input]]));
+  }
+
+  /**
+   * Replaces several companies' parts at once (a company with an empty input
+   * loses its part). The whole replacement happens synchronously, so no check
+   * sees it half done.
+   */
+  replaceParts(parts: ReadonlyMap<number, ViewInput>): void {
+    const touched = new Set<number>();
+    // Everything out first, then everything in: a user or entity moving between two
+    // replaced parts ends up in the new one whatever the order.
+    for (const companyId of parts.keys()) this.removePart(companyId, touched);
+    for (const [companyId, input] of parts) this.addPart(companyId, input, touched);
+    for (const node of touched) this.rebuild(node);
+  }
+
+  private removePart(companyId: number, touched: Set<number>): void {
+    const old = this.parts.get(companyId);
+    if (!old) return;
+    this.parts.delete(companyId);
+    for (const id of old.entities) {
+      // Only if no other part has taken it over since.
+      if (this.tree[id * 4 + 1] === 0 || this.owner[id] !== companyId) continue;
+      this.tree[id * 4] = 0;
+      this.tree[id * 4 + 1] = 0;
+      this.owner[id] = 0;
+      if (this.grantsAt.has(id)) touched.add(id);
     }
-    for (const [group, client] of input.clientGroups) push(this.groupsOfClient, client, group);
-    for (const [group, user] of input.memberships) push(this.groupsOfUser, user, group);
-    for (const [user, company] of input.userCompanies) this.userCompany.set(user, company);
+    unpair(this.groupsOfClient, old.clientGroups);
+    unpair(this.groupsOfUser, old.memberships);
+    for (const user of old.users) {
+      if (this.userCompany.get(user) === companyId) this.userCompany.delete(user);
+    }
+    for (const role of old.roles) {
+      if (this.roleOwner.get(role) !== companyId) continue;
+      this.roleOwner.delete(role);
+      this.roleMask[role] = 0;
+    }
+    if (old.grants.length > 0) {
+      const gone = new Set(old.grants);
+      const nodes = new Set<number>();
+      for (const g of old.grants) {
+        const node = grantNode(g);
+        if (node !== null) nodes.add(node);
+      }
+      for (const node of nodes) {
+        const list = this.grantsAt.get(node);
+        if (!list) continue;
+        const kept = list.filter((g) => !gone.has(g));
+        if (kept.length > 0) this.grantsAt.set(node, kept);
+        else this.grantsAt.delete(node);
+        touched.add(node);
+      }
+    }
+  }
+
+  private addPart(companyId: number, input: ViewInput, touched: Set<number>): void {
+    const part: Part = { entities: [], clientGroups: [], grants: [], roles: [], memberships: [], users: [] };
+    for (const e of input.entities) {
+      this.ensure(e.id);
+      this.tree[e.id * 4] = e.parentId ?? 0;
+      this.tree[e.id * 4 + 1] = e.type;
+      this.owner[e.id] = e.companyId;
+      part.entities.push(e.id);
+      if (this.grantsAt.has(e.id)) touched.add(e.id);
+    }
+    for (const [group, client] of input.clientGroups) {
+      push(this.groupsOfClient, client, group);
+      part.clientGroups.push(group, client);
+    }
+    for (const [group, user] of input.memberships) {
+      push(this.groupsOfUser, user, group);
+      part.memberships.push(group, user);
+    }
+    for (const [user, company] of input.userCompanies) {
+      this.userCompany.set(user, company);
+      part.users.push(user);
+    }
     for (const [role, perm] of input.rolePermissions) {
-      this.roleMask.set(role, (this.roleMask.get(role) ?? 0) | (BIT.get(perm) ?? 0));
+      while (this.roleMask.length <= role) this.roleMask.push(0);
+      if (this.roleOwner.get(role) !== companyId) {
+        // A role is defined by one part: the first row of it here starts it afresh.
+        this.roleOwner.set(role, companyId);
+        this.roleMask[role] = 0;
+        part.roles.push(role);
+      }
+      this.roleMask[role] = (this.roleMask[role] as number) | (BIT.get(perm) ?? 0);
     }
     for (const g of input.grants) {
-      const node = this.nodeOf({ type: g.entityType, id: g.entityId });
+      const node = grantNode(g);
       if (node === null) continue;
       push(this.grantsAt, node, g);
-      const principal = g.principalKind === 'user' ? userKey(g.principalId) : groupKey(g.principalId);
-      const byPrincipal = this.masks.get(node) ?? new Map<number, number>();
-      this.masks.set(node, byPrincipal);
-      byPrincipal.set(principal, (byPrincipal.get(principal) ?? 0) | (this.roleMask.get(g.roleId) ?? 0));
+      part.grants.push(g);
+      touched.add(node);
     }
+    const empty =
+      part.entities.length +
+        part.clientGroups.length +
+        part.grants.length +
+        part.roles.length +
+        part.memberships.length +
+        part.users.length ===
+      0;
+    if (!empty) this.parts.set(companyId, part);
+  }
+
+  /** Recomputes which principal holds which roles on a node, from its associations. */
+  private rebuild(node: number): void {
+    const byPrincipal = new Map<number, Roles>();
+    let pairs = 0;
+    for (const g of this.grantsAt.get(node) ?? []) {
+      if (!this.validAt(g, node)) continue;
+      const principal = g.principalKind === 'user' ? userKey(g.principalId) : groupKey(g.principalId);
+      const held = byPrincipal.get(principal);
+      if (held === undefined) byPrincipal.set(principal, g.roleId);
+      else if (typeof held === 'number') {
+        if (held === g.roleId) continue;
+        byPrincipal.set(principal, [held, g.roleId]);
+      } else if (held.includes(g.roleId)) continue;
+      else held.push(g.roleId);
+      pairs++;
+    }
+    let holders: Holders | undefined;
+    if (byPrincipal.size === 0) holders = undefined;
+    else if (pairs > FLAT_MAX) holders = byPrincipal;
+    else {
+      const flat: number[] = [];
+      for (const [principal, roles] of byPrincipal) {
+        for (const role of typeof roles === 'number' ? [roles] : roles) flat.push(principal, role);
+      }
+      holders = flat;
+    }
+    if (node < 0) {
+      const at = -node - 1;
+      if (holders !== undefined || at < this.companyHolders.length) this.companyHolders[at] = holders;
+      return;
+    }
+    // Holders only ever exist on an entity that does (validAt): its slots are there.
+    if (node * 4 >= this.tree.length) return;
+    const only = pairs === 1 ? (holders as number[]) : null;
+    this.tree[node * 4 + 2] = holders === undefined ? HOLDER_NONE : only ? (only[0] as number) + 1 : HOLDER_MANY;
+    this.tree[node * 4 + 3] = only ? (only[1] as number) : 0;
+    if (only === null && holders !== undefined) this.manyHolders[node] = holders;
+    else if (node < this.manyHolders.length) this.manyHolders[node] = undefined;
+  }
+
+  /** Room in the entity arrays for `id`. */
+  private ensure(id: number): void {
+    if (id < this.owner.length) return;
+    let n = this.owner.length;
+    while (n <= id) n *= 2;
+    const tree = new Int32Array(n * 4);
+    tree.set(this.tree);
+    this.tree = tree;
+    const owner = new Int32Array(n);
+    owner.set(this.owner);
+    this.owner = owner;
+  }
+
+  /** An association on an entity counts only while that entity exists with the association's type. */
+  private validAt(g: Grant, node: number): boolean {
+    return node < 0 || (g.entityType !== 0 && this.tree[node * 4 + 1] === g.entityType);
   }
 
   /** The node key of an entity reference, or null when no such entity exists. */
   private nodeOf(ref: EntityRef): number | null {
     if (ref.type === ENTITY_TYPES.commcell) return ref.id === 0 ? COMMCELL_NODE : null;
     if (ref.type === ENTITY_TYPES.company) return companyNode(ref.id);
-    return this.type[ref.id] === ref.type ? ref.id : null;
+    return ref.type !== 0 && this.tree[ref.id * 4 + 1] === ref.type ? ref.id : null;
   }
 
   /** The company that owns an entity; null when it does not exist. */
   companyOf(ref: EntityRef): number | null {
     if (ref.type === ENTITY_TYPES.commcell) return ref.id === 0 ? 0 : null;
     if (ref.type === ENTITY_TYPES.company) return ref.id;
-    return this.type[ref.id] === ref.type ? (this.company[ref.id] as number) : null;
+    return ref.type !== 0 && this.tree[ref.id * 4 + 1] === ref.type ? (this.owner[ref.id] as number) : null;
+  }
+
+  /** The company a user belongs to; null for an unknown user. */
+  companyOfUser(userId: number): number | null {
+    return this.userCompany.get(userId) ?? null;
   }
 
   exists(ref: EntityRef): boolean {
@@ -110,6 +350,7 @@ export class AuthzView {
    * The nodes whose associations apply to `ref`, nearest first: the entity,
    * its ancestors, the client groups of any client among them, its company,
    * and the CommCell. A company's user only ever looks inside its company.
+   * (`allowed` walks the same nodes without building the list.)
    */
   private nodesAbove(ref: EntityRef, userCompany: number): number[] {
     const start = this.nodeOf(ref);
@@ -118,9 +359,9 @@ export class AuthzView {
     if (userCompany !== 0 && owner !== userCompany) return [];
     const nodes: number[] = [];
     if (start > 0) {
-      for (let id = start; id > 0; id = this.parent[id] as number) {
+      for (let id = start; id > 0; id = this.tree[id * 4] as number) {
         nodes.push(id);
-        if (this.type[id] === ENTITY_TYPES.client) {
+        if (this.tree[id * 4 + 1] === ENTITY_TYPES.client) {
           for (const g of this.groupsOfClient.get(id) ?? []) nodes.push(g);
         }
       }
@@ -132,24 +373,70 @@ export class AuthzView {
     return nodes;
   }
 
-  private principalsOf(userId: number): number[] {
-    const keys = [userKey(userId)];
-    for (const g of this.groupsOfUser.get(userId) ?? []) keys.push(groupKey(g));
-    return keys;
-  }
-
   allowed(userId: number, permission: Permission, ref: EntityRef): boolean {
     const bit = BIT.get(permission) as number;
     const userCompany = this.userCompany.get(userId);
     if (userCompany === undefined) return false;
-    const principals = this.principalsOf(userId);
-    for (const node of this.nodesAbove(ref, userCompany)) {
-      const byPrincipal = this.masks.get(node);
-      if (!byPrincipal) continue;
-      for (const p of principals) {
-        if (((byPrincipal.get(p) ?? 0) & bit) !== 0) return true;
+    const start = this.nodeOf(ref);
+    if (start === null) return false;
+    const owner = this.companyOf(ref) as number;
+    if (userCompany !== 0 && owner !== userCompany) return false;
+    const groups = this.groupsOfUser.get(userId) ?? EMPTY;
+    const me = userKey(userId);
+    let last = start;
+    if (start > 0) {
+      const tree = this.tree;
+      for (let id = start; id > 0; id = tree[id * 4] as number) {
+        if (this.holdsOnEntity(id, me, groups, bit)) return true;
+        if (tree[id * 4 + 1] === ENTITY_TYPES.client) {
+          for (const g of this.groupsOfClient.get(id) ?? EMPTY) {
+            if (this.holdsOnEntity(g, me, groups, bit)) return true;
+          }
+        }
       }
+      last = companyNode(owner);
+      if (this.holds(this.companyHolders[-last - 1], me, groups, bit)) return true;
+    } else if (this.holds(this.companyHolders[-start - 1], me, groups, bit)) {
+      return true;
     }
+    return userCompany === 0 && last !== COMMCELL_NODE && this.holds(this.companyHolders[0], me, groups, bit);
+  }
+
+  /** Whether principal `me` (a user key), or one of its groups, holds a role with `bit` on an entity. */
+  private holdsOnEntity(id: number, me: number, groups: readonly number[], bit: number): boolean {
+    const holder = this.tree[id * 4 + 2];
+    if (holder === HOLDER_NONE || holder === undefined) return false;
+    if (holder === HOLDER_MANY) return this.holds(this.manyHolders[id], me, groups, bit);
+    const key = holder - 1;
+    return (
+      (key === me || ((key & 1) === 1 && groups.includes((key - 1) / 2))) &&
+      ((this.roleMask[this.tree[id * 4 + 3] as number] ?? 0) & bit) !== 0
+    );
+  }
+
+  /** Whether principal `me`, or one of its groups, holds a role with `bit` among these holders. */
+  private holds(holders: Holders | undefined, me: number, groups: readonly number[], bit: number): boolean {
+    if (holders === undefined) return false;
+    if (Array.isArray(holders)) {
+      for (let i = 0; i < holders.length; i += 2) {
+        const key = holders[i] as number;
+        if (key === me || ((key & 1) === 1 && groups.includes((key - 1) / 2))) {
+          if (((this.roleMask[holders[i + 1] as number] ?? 0) & bit) !== 0) return true;
+        }
+      }
+      return false;
+    }
+    if (this.grants(holders.get(me), bit)) return true;
+    for (let i = 0; i < groups.length; i++) {
+      if (this.grants(holders.get(groupKey(groups[i] as number)), bit)) return true;
+    }
+    return false;
+  }
+
+  private grants(roles: Roles | undefined, bit: number): boolean {
+    if (roles === undefined) return false;
+    if (typeof roles === 'number') return ((this.roleMask[roles] ?? 0) & bit) !== 0;
+    for (const r of roles) if (((this.roleMask[r] ?? 0) & bit) !== 0) return true;
     return false;
   }
 
@@ -162,16 +449,84 @@ export class AuthzView {
     const found: Grant[] = [];
     for (const node of this.nodesAbove(ref, userCompany)) {
       for (const g of this.grantsAt.get(node) ?? []) {
+        if (!this.validAt(g, node)) continue;
         const mine = g.principalKind === 'user' ? g.principalId === userId : groups.has(g.principalId);
-        if (mine && ((this.roleMask.get(g.roleId) ?? 0) & bit) !== 0) found.push(g);
+        if (mine && ((this.roleMask[g.roleId] ?? 0) & bit) !== 0) found.push(g);
       }
     }
     return { allowed: found.length > 0, grants: found };
   }
 }
 
+/** One input cut into per-company parts, each row to the company that owns it. */
+function splitByCompany(input: ViewInput): Map<number, ViewInput> {
+  interface Rows {
+    entities: TreeEntity[];
+    clientGroups: Array<readonly [number, number]>;
+    grants: Grant[];
+    rolePermissions: Array<readonly [number, string]>;
+    memberships: Array<readonly [number, number]>;
+    userCompanies: Array<readonly [number, number]>;
+  }
+  const parts = new Map<number, Rows>();
+  let lastId = Number.NaN;
+  let last: Rows | undefined;
+  const partOf = (companyId: number): Rows => {
+    if (companyId === lastId) return last as Rows;
+    let p = parts.get(companyId);
+    if (!p) {
+      p = { entities: [], clientGroups: [], grants: [], rolePermissions: [], memberships: [], userCompanies: [] };
+      parts.set(companyId, p);
+    }
+    lastId = companyId;
+    last = p;
+    return p;
+  };
+  const entityCompany: number[] = [];
+  for (const e of input.entities) {
+    entityCompany[e.id] = e.companyId;
+    partOf(e.companyId).entities.push(e);
+  }
+  for (const pair of input.clientGroups) partOf(entityCompany[pair[0]] ?? 0).clientGroups.push(pair);
+  for (const g of input.grants) {
+    const company =
+      g.entityType === ENTITY_TYPES.commcell
+        ? 0
+        : g.entityType === ENTITY_TYPES.company
+          ? g.entityId
+          : (entityCompany[g.entityId] ?? 0);
+    partOf(company).grants.push(g);
+  }
+  const roleCompany = new Map(input.roleCompanies ?? []);
+  for (const rp of input.rolePermissions) partOf(roleCompany.get(rp[0]) ?? 0).rolePermissions.push(rp);
+  const userCompany = new Map<number, number>();
+  for (const uc of input.userCompanies) {
+    userCompany.set(uc[0], uc[1]);
+    partOf(uc[1]).userCompanies.push(uc);
+  }
+  const groupCompany = new Map(input.groupCompanies ?? []);
+  for (const m of input.memberships) {
+    partOf(groupCompany.get(m[0]) ?? userCompany.get(m[1]) ?? 0).memberships.push(m);
+  }
+  return parts;
+}
+
 function push<T>(map: Map<number, T[]>, key: number, value: T): void {
   const list = map.get(key);
   if (list) list.push(value);
   else map.set(key, [value]);
+}
+
+/** Takes [key-owner, key, …] pairs back out of a key → owners map, one occurrence each. */
+function unpair(map: Map<number, number[]>, pairs: readonly number[]): void {
+  for (let i = 0; i < pairs.length; i += 2) {
+    const owner = pairs[i] as number;
+    const key = pairs[i + 1] as number;
+    const list = map.get(key);
+    if (!list) continue;
+    const at = list.indexOf(owner);
+    if (at < 0) continue;
+    if (list.length === 1) map.delete(key);
+    else list.splice(at, 1);
+  }
 }

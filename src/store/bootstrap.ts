@@ -53,7 +53,7 @@ export async function bootstrap(store: Store, adminPassword: string | null, now:
       { entityType: 1, entityId: 0, principalKind: 'group', principalId: groupId, roleId: 1, companyId: COMMCELL_ID },
       at,
     );
-    await bumpAuthzVersion(tx);
+    await bumpAuthzVersion(tx, 'all');
     await appendAudit(tx, {
       actor: null,
       companyId: COMMCELL_ID,

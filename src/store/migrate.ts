@@ -2,6 +2,7 @@ import { type Kysely, sql } from 'kysely';
 import type { Dialect, Store } from './db.js';
 import * as m0001 from './migrations/0001_foundation.js';
 import * as m0002 from './migrations/0002_security.js';
+import * as m0003 from './migrations/0003_authz_parts.js';
 
 export interface MigrationContext {
   dialect: Dialect;
@@ -16,6 +17,7 @@ interface Migration {
 export const MIGRATIONS: readonly Migration[] = [
   { name: '0001_foundation', ...m0001 },
   { name: '0002_security', ...m0002 },
+  { name: '0003_authz_parts', ...m0003 },
 ];
 
 // A fixed advisory-lock key ("bulwark" in ASCII, folded into an int4).

@@ -153,6 +153,12 @@ export interface AuthzVersionTable {
   version: number;
 }
 
+/** Per company (0 = the CommCell, -1 = all of them): the authz version that last changed its part of the view. */
+export interface AuthzPartTable {
+  company_id: number;
+  version: number;
+}
+
 export interface Database {
   companies: CompanyTable;
   users: UserTable;
@@ -169,6 +175,7 @@ export interface Database {
   role_permissions: RolePermissionTable;
   security_associations: SecurityAssociationTable;
   authz_version: AuthzVersionTable;
+  authz_parts: AuthzPartTable;
 }
 
 export type Company = Selectable<CompanyTable>;

@@ -25,7 +25,7 @@ import {
 import type { User } from '../../store/schema.js';
 import { clearThrottle, readThrottle, writeThrottle } from '../../store/throttle.js';
 import { actorOf, pathId } from '../actor.js';
-import { authorize, listScope, type Requirement, sees, type Target, viewOf } from '../authorize.js';
+import { authorize, listScope, pathOwner, type Requirement, sees, viewOf } from '../authorize.js';
 import { readSecret, sendCs } from '../codec.js';
 import { CsError } from '../errors.js';
 import { splitLoginName } from '../login/login.js';
@@ -96,20 +96,10 @@ function userView(u: User & { domain_name: string }, groups: Array<{ id: number;
   };
 }
 
-/** The company of the user the path names: users are managed with User Management there. */
-const pathUser: Target = async (req, _view, ctx) => {
-  const id = pathId(req);
-  const u =
-    id === null
-      ? undefined
-      : await ctx.store.db.selectFrom('users').select('company_id').where('id', '=', id).executeTakeFirst();
-  return u ? companyRef(u.company_id) : null;
-};
-
 /** A user reads and updates their own account; anyone else's takes User Management in its company. */
 const manageUser = {
   permission: 'User Management',
-  on: pathUser,
+  on: pathOwner('users'),
   unless: (req, p) => pathId(req) === p.userId,
   hidden: true,
 } satisfies Requirement;

@@ -21,7 +21,7 @@ import {
 } from '../../store/directory.js';
 import type { Company, User } from '../../store/schema.js';
 import { actorOf, pathId } from '../actor.js';
-import { authorize, inOwnCompany, type Requirement, type Target, viewOf } from '../authorize.js';
+import { authorize, inOwnCompany, pathOwner, type Requirement, viewOf } from '../authorize.js';
 import { sendCs } from '../codec.js';
 import { CsError } from '../errors.js';
 import { splitLoginName } from '../login/login.js';
@@ -211,15 +211,7 @@ function queryParams(req: FastifyRequest): Map<string, string> {
   return out;
 }
 
-/** The company of the group the path names. */
-const pathGroup: Target = async (req, _view, ctx) => {
-  const id = pathId(req);
-  const g =
-    id === null
-      ? undefined
-      : await ctx.store.db.selectFrom('user_groups').select('company_id').where('id', '=', id).executeTakeFirst();
-  return g ? companyRef(g.company_id) : null;
-};
+const pathGroup = pathOwner('user_groups');
 const seeGroup = { permission: 'View', on: pathGroup, unless: inOwnCompany } satisfies Requirement;
 const manageGroup = { permission: 'User Management', on: pathGroup } satisfies Requirement;
 const listsGroups = { signedIn: 'lists only the groups of companies the caller may see' };
