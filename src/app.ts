@@ -1,9 +1,9 @@
-import type { Requirement } from './commserve/authorize.js';
 import fs from 'node:fs';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import type { DestinationStream } from 'pino';
 import { SessionService } from './auth/sessions.js';
 import { AuthzService } from './authz/service.js';
+import type { Requirement } from './commserve/authorize.js';
 import { commServePlugin } from './commserve/plugin.js';
 import type { Config } from './config.js';
 import type { AppContext } from './context.js';
@@ -78,7 +78,8 @@ export async function buildApp(
   const routes: RouteInfo[] = [];
   app.addHook('onRoute', (r) => {
     for (const method of [r.method].flat()) {
-      if (method !== 'HEAD') routes.push({
+      if (method !== 'HEAD')
+        routes.push({
           method,
           url: r.url,
           public: r.config?.public === true,
@@ -87,14 +88,33 @@ export async function buildApp(
     }
   });
 
+  // The permission view is loaded now, not by the first request: at a million
+  // entities that takes seconds, and a load balancer should wait for it (readyz).
+  let viewLoaded = false;
+  const loadView = () => {
+    const started = performance.now();
+    ctx.authz.current().then(
+      () => {
+        if (!viewLoaded) app.log.info({ ms: Math.round(performance.now() - started) }, 'permission view loaded');
+        viewLoaded = true;
+      },
+      (err) => app.log.error({ err }, 'could not load the permission view'),
+    );
+  };
+  loadView();
+
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_req, reply) => {
     try {
       await store.db.selectFrom('audit_head').select('seq').where('id', '=', 1).executeTakeFirstOrThrow();
-      return { status: 'ready' };
     } catch {
-      return reply.code(503).send({ status: 'not ready' });
+      return reply.code(503).send({ status: 'not ready', reason: 'the database does not answer' });
     }
+    if (!viewLoaded) {
+      loadView(); // joins a load in progress, or retries one that failed
+      return reply.code(503).send({ status: 'not ready', reason: 'loading the permission view' });
+    }
+    return { status: 'ready' };
   });
 
   for (const prefix of COMMSERVE_PREFIXES) {

@@ -1,37 +1,86 @@
 import type { AuthzView } from '../domain/authz.js';
-import { loadAuthzView, readAuthzVersion } from '../store/authz.js';
+import { ALL_COMPANIES, changedAuthzParts, loadAuthzParts, loadAuthzView, readAuthzVersion } from '../store/authz.js';
 import type { Store } from '../store/db.js';
+
+/** More changed companies than this and a full reload is cheaper than per-company loads. */
+const MAX_PART_RELOAD = 200;
+
+export interface AuthzReloadStats {
+  fullLoads: number;
+  partLoads: number;
+  /** The companies the last partial reload replaced. */
+  lastParts: number[];
+}
 
 /**
  * This process's permission view. Each call reads the version row (one
- * primary-key lookup) and reloads the view when another transaction, on any
- * node, has bumped it; concurrent callers share one reload.
+ * primary-key lookup; on SQLite only when the store's change signal says
+ * something was committed since the last read); when another transaction, on any node, has bumped it,
+ * the view reloads the parts of the companies changed since (`authz_parts`),
+ * or everything when the change was to all of them. Concurrent callers share
+ * one reload.
+ *
+ * Why this sees every change: versions are handed out under the version row's
+ * lock, so in commit order. A reload starts by reading version V, and every
+ * transaction numbered V or less had committed by then, its `authz_parts` row
+ * included; the parts it names are then read afresh, so they hold at least
+ * everything up to V. A transaction the reload only partly saw has a number
+ * above V: its company's row is above V too, and the next call reloads that
+ * part again.
+ *
+ * A partial reload changes the view in place, synchronously: a caller holding
+ * the view sees the newer answers from then on, never a half-replaced part.
  */
 export class AuthzService {
   private view: AuthzView | null = null;
   private version = -1;
-  private loading: Promise<AuthzView> | null = null;
+  private loading: Promise<void> | null = null;
+  /** SQLite: the store's change signal when `version` was last confirmed current. */
+  private signal: string | undefined;
+  readonly stats: AuthzReloadStats = { fullLoads: 0, partLoads: 0, lastParts: [] };
 
   constructor(private readonly store: Store) {}
 
   async current(): Promise<AuthzView> {
+    // SQLite tells without a query whether anything was committed since the
+    // last check; nothing was, so the version row has not moved either.
+    const signal = this.store.changeSignal?.();
+    if (signal !== undefined && signal === this.signal && this.view) return this.view;
     const version = await readAuthzVersion(this.store.db);
-    if (this.view && version === this.version) return this.view;
-    if (!this.loading) {
-      this.loading = loadAuthzView(this.store.db)
-        .then((view) => {
-          // Loaded after reading `version`: it is at least that new.
-          if (version >= this.version) {
-            this.view = view;
-            this.version = version;
-          }
-          return view;
-        })
-        .finally(() => {
+    for (;;) {
+      // At or past what this caller read (another caller may have reloaded further): current enough.
+      if (this.view && this.version >= version) {
+        // Taken before the version was read: a later commit moves the signal and forces a read.
+        this.signal = signal;
+        return this.view;
+      }
+      if (!this.loading) {
+        this.loading = this.reload(version).finally(() => {
           this.loading = null;
         });
+      }
+      // A reload already under way may have started before `version` was committed: wait, then look again.
+      await this.loading;
     }
-    const loaded = await this.loading;
-    return this.version >= version && this.view ? this.view : loaded;
+  }
+
+  private async reload(version: number): Promise<void> {
+    const db = this.store.db;
+    if (this.view && version > this.version) {
+      const changed = await changedAuthzParts(db, this.version);
+      if (!changed.includes(ALL_COMPANIES) && changed.length <= MAX_PART_RELOAD) {
+        const parts = await loadAuthzParts(db, changed);
+        this.view.replaceParts(parts);
+        this.version = version;
+        this.stats.partLoads++;
+        this.stats.lastParts = [...changed].sort((a, b) => a - b);
+        return;
+      }
+    }
+    // No view yet, a change to all companies, or too many to load one by one.
+    const view = await loadAuthzView(db);
+    this.view = view;
+    this.version = version;
+    this.stats.fullLoads++;
   }
 }

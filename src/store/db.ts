@@ -24,6 +24,12 @@ export type Executor = Db | Tx;
 export interface Store {
   db: Db;
   dialect: Dialect;
+  /**
+   * SQLite only: a value that changes whenever anything may have been
+   * committed to the database since it was last read, by this process or
+   * another, read without a query. Lets a reader skip re-reading a version row.
+   */
+  changeSignal?: () => string;
   close(): Promise<void>;
 }
 
@@ -38,19 +44,35 @@ pg.types.setTypeParser(20, (v) => Number(v));
  * SQLITE_BUSY when a deferred transaction later tries to upgrade its lock.
  */
 class ImmediateSqliteDriver extends SqliteDriver {
+  constructor(
+    cfg: ConstructorParameters<typeof SqliteDriver>[0],
+    private readonly onCommit: () => void,
+  ) {
+    super(cfg);
+  }
   override async beginTransaction(connection: DatabaseConnection): Promise<void> {
     await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+  }
+  override async commitTransaction(connection: DatabaseConnection): Promise<void> {
+    await super.commitTransaction(connection);
+    this.onCommit();
   }
 }
 
 class ImmediateSqliteDialect extends SqliteDialect {
-  constructor(private readonly cfg: ConstructorParameters<typeof SqliteDialect>[0]) {
+  constructor(
+    private readonly cfg: ConstructorParameters<typeof SqliteDialect>[0],
+    private readonly onCommit: () => void,
+  ) {
     super(cfg);
   }
   override createDriver(): Driver {
-    return new ImmediateSqliteDriver(this.cfg);
+    return new ImmediateSqliteDriver(this.cfg, this.onCommit);
   }
 }
+
+/** Statements that may write (raw SQL counts, to be safe). */
+const WRITE_NODES = new Set(['InsertQueryNode', 'UpdateQueryNode', 'DeleteQueryNode', 'MergeQueryNode', 'RawNode']);
 
 export interface OpenOptions {
   /** PostgreSQL only: a schema to use instead of public (tests isolate per file). */
@@ -76,6 +98,33 @@ export function openStore(target: string, opts: OpenOptions = {}): Store {
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
-  const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: sqlite }) });
-  return { db, dialect: 'sqlite', close: () => db.destroy() };
+  // data_version moves when another connection commits; our own commits (and
+  // statements outside a transaction, which commit themselves) are counted here.
+  let localCommits = 0;
+  const counted = () => {
+    localCommits++;
+  };
+  const writes = new WeakSet<object>();
+  const db = new Kysely<Database>({
+    dialect: new ImmediateSqliteDialect({ database: sqlite }, counted),
+    plugins: [
+      {
+        transformQuery: (a) => {
+          if (WRITE_NODES.has(a.node.kind)) writes.add(a.queryId);
+          return a.node;
+        },
+        // After the statement ran: counting before it could let a reader cache what it is about to change.
+        transformResult: async (a) => {
+          if (writes.has(a.queryId)) counted();
+          return a.result;
+        },
+      },
+    ],
+  });
+  return {
+    db,
+    dialect: 'sqlite',
+    changeSignal: () => `${sqlite.pragma('data_version', { simple: true })}:${localCommits}`,
+    close: () => db.destroy(),
+  };
 }
