@@ -359,15 +359,24 @@ async function main(): Promise<Result> {
   const tenantClient = await call('GET', `${API}/Client/${tenant.clientId}`, tenantToken);
   const outside = await call('GET', `${API}/Client/${tenant.otherClientId}`, tenantToken);
   const adminClient = await call('GET', `${API}/Client/${ids.client(COMPANIES, CLIENTS - 1)}`, adminToken);
+  // CommServe refusals are HTTP 200 with an errorCode: read the body.
+  const outcome = (r: Reply) => {
+    if (r.status !== 200) return `HTTP ${r.status}`;
+    const body = json<{ errorCode?: number; clientProperties?: unknown[] }>(r);
+    return body.clientProperties ? 'the client' : `errorCode ${body.errorCode ?? '?'}`;
+  };
   say(
-    `GET Client/${tenant.clientId} (in the tenant's client group) as the tenant: HTTP ${tenantClient.status}; ` +
-      `GET Client/${tenant.otherClientId} (no association reaches it): HTTP ${outside.status}; ` +
-      `as admin, GET Client/${ids.client(COMPANIES, CLIENTS - 1)}: HTTP ${adminClient.status}`,
+    `GET Client/${tenant.clientId} (in the tenant's client group) as the tenant: ${outcome(tenantClient)}; ` +
+      `GET Client/${tenant.otherClientId} (no association reaches it): ${outcome(outside)}; ` +
+      `as admin, GET Client/${ids.client(COMPANIES, CLIENTS - 1)}: ${outcome(adminClient)}`,
   );
-  if (outside.status === 200) {
+  if (outcome(tenantClient) !== 'the client' || outcome(adminClient) !== 'the client') {
+    notes.push('GET Client/{id} did not answer with the client where it should: its numbers measure a refusal');
+  }
+  if (outcome(outside) === 'the client') {
     notes.push(
-      `GET Client/{id} answered 200 for a client of the tenant's company that no association reaches: ` +
-        'it does not yet check View through the association engine, so its numbers are those of a company-scoped read',
+      `GET Client/{id} answered with a client of the tenant's company that no association reaches: ` +
+        'it does not check View through the association engine',
     );
   }
 

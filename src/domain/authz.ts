@@ -458,16 +458,19 @@ export class AuthzView {
   }
 }
 
+/** One company's rows, as arrays (a ViewInput that can be appended to). */
+export interface PartRows {
+  entities: TreeEntity[];
+  clientGroups: Array<readonly [number, number]>;
+  grants: Grant[];
+  rolePermissions: Array<readonly [number, string]>;
+  memberships: Array<readonly [number, number]>;
+  userCompanies: Array<readonly [number, number]>;
+}
+
 /** One input cut into per-company parts, each row to the company that owns it. */
 function splitByCompany(input: ViewInput): Map<number, ViewInput> {
-  interface Rows {
-    entities: TreeEntity[];
-    clientGroups: Array<readonly [number, number]>;
-    grants: Grant[];
-    rolePermissions: Array<readonly [number, string]>;
-    memberships: Array<readonly [number, number]>;
-    userCompanies: Array<readonly [number, number]>;
-  }
+  type Rows = PartRows;
   const parts = new Map<number, Rows>();
   let lastId = Number.NaN;
   let last: Rows | undefined;

@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import { AuthzView, type Grant, type TreeEntity, type ViewInput } from '../domain/authz.js';
+import { AuthzView, type PartRows, type ViewInput } from '../domain/authz.js';
 import type { Executor, Tx } from './db.js';
 
 /** The `authz_parts` row meaning "every company": processes that see it moved reload their whole view. */
@@ -62,15 +62,6 @@ export async function loadAuthzParts(db: Executor, companies: readonly number[])
   const parts = await loadParts(db, companies);
   for (const c of companies) if (!parts.has(c)) parts.set(c, emptyPart());
   return parts;
-}
-
-interface PartRows {
-  entities: TreeEntity[];
-  clientGroups: Array<readonly [number, number]>;
-  grants: Grant[];
-  rolePermissions: Array<readonly [number, string]>;
-  memberships: Array<readonly [number, number]>;
-  userCompanies: Array<readonly [number, number]>;
 }
 
 const emptyPart = (): PartRows => ({

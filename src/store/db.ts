@@ -11,6 +11,7 @@ import {
   SqliteDriver,
   type Transaction,
 } from 'kysely';
+import { LRUCache } from 'lru-cache';
 import pg from 'pg';
 import { isPostgresUrl } from '../config.js';
 import type { Database } from './schema.js';
@@ -104,9 +105,24 @@ export function openStore(target: string, opts: OpenOptions = {}): Store {
   const counted = () => {
     localCommits++;
   };
+  // Kysely prepares every statement afresh; SQLite parsing the same SQL again is
+  // most of a small query's cost. Statements are only run whole (all/run), never
+  // left iterating, so one prepared statement can serve every caller.
+  const statements = new LRUCache<string, SQLite.Statement>({ max: 1000 });
+  const database = {
+    prepare: (text: string) => {
+      let stmt = statements.get(text);
+      if (!stmt) {
+        stmt = sqlite.prepare(text);
+        statements.set(text, stmt);
+      }
+      return stmt;
+    },
+    close: () => sqlite.close(),
+  };
   const writes = new WeakSet<object>();
   const db = new Kysely<Database>({
-    dialect: new ImmediateSqliteDialect({ database: sqlite }, counted),
+    dialect: new ImmediateSqliteDialect({ database }, counted),
     plugins: [
       {
         transformQuery: (a) => {

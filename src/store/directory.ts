@@ -147,13 +147,14 @@ export async function createUser(db: Executor, u: NewUserInput): Promise<{ id: n
   return { id: row.id, guid };
 }
 
-export async function countUsersByCompany(db: Executor): Promise<Map<number, number>> {
-  const rows = await db
+/** How many users a company has (an index range count, not a scan of every company's users). */
+export async function countUsers(db: Executor, companyId: number): Promise<number> {
+  const row = await db
     .selectFrom('users')
-    .select(['company_id', sql<number>`count(*)`.as('n')])
-    .groupBy('company_id')
-    .execute();
-  return new Map(rows.map((r) => [r.company_id, Number(r.n)]));
+    .select(sql<number>`count(*)`.as('n'))
+    .where('company_id', '=', companyId)
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
 }
 
 /** Unique-constraint violations, in either dialect's words. */

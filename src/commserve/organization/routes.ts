@@ -10,7 +10,7 @@ import {
   addMember,
   companyById,
   companyIds,
-  countUsersByCompany,
+  countUsers,
   createGroup,
   createUser,
   isUniqueViolation,
@@ -202,7 +202,7 @@ export function registerOrganizationRoutes(app: FastifyInstance, ctx: AppContext
   r.get('/Organization/:id', { config: { requires: seeCompany } }, async (req, reply) => {
     const c = await companyById(db, pathId(req) ?? -1);
     if (!c) throw new CsError('NOT_FOUND');
-    const users = (await countUsersByCompany(db)).get(c.id) ?? 0;
+    const users = await countUsers(db, c.id);
     return sendCs(req, reply, 'App_GetOrganizationResp', {
       organizationInfo: {
         organization: {
