@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { AuthzView, type PartRows, type ViewInput } from '../domain/authz.js';
-import type { Executor, Tx } from './db.js';
+import { type Executor, precompiled, type Tx } from './db.js';
 
 /** The `authz_parts` row meaning "every company": processes that see it moved reload their whole view. */
 export const ALL_COMPANIES = -1;
@@ -37,8 +37,14 @@ export async function bumpAuthzVersion(tx: Tx, companies: Iterable<number> | 'al
     .execute();
 }
 
+const versionQuery = precompiled(
+  (db, id: number) => db.selectFrom('authz_version').select('version').where('id', '=', id),
+  [1],
+);
+
 export async function readAuthzVersion(db: Executor): Promise<number> {
-  const row = await db.selectFrom('authz_version').select('version').where('id', '=', 1).executeTakeFirstOrThrow();
+  const [row] = await versionQuery(db, 1);
+  if (!row) throw new Error('the authz_version row is missing');
   return Number(row.version);
 }
 

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import {
+  type Compilable,
   CompiledQuery,
   type DatabaseConnection,
   type Driver,
@@ -72,6 +73,30 @@ class ImmediateSqliteDialect extends SqliteDialect {
   }
 }
 
+/**
+ * A query built and compiled once per database handle; each call binds new
+ * values. Kysely otherwise rebuilds and recompiles every query, which is most
+ * of a one-row read's cost. `build(...sample)` must bind exactly its
+ * arguments, in order (checked when first compiled).
+ */
+export function precompiled<A extends unknown[], R>(
+  build: (db: Executor, ...args: A) => Compilable<R>,
+  sample: A,
+): (db: Executor, ...args: A) => Promise<R[]> {
+  const cache = new WeakMap<Executor, CompiledQuery<R>>();
+  return async (db, ...args) => {
+    let compiled = cache.get(db);
+    if (!compiled) {
+      compiled = build(db, ...sample).compile();
+      if (JSON.stringify(compiled.parameters) !== JSON.stringify(sample)) {
+        throw new Error(`precompiled query binds ${JSON.stringify(compiled.parameters)}, not its arguments`);
+      }
+      cache.set(db, compiled);
+    }
+    return (await db.executeQuery<R>({ ...compiled, parameters: args })).rows;
+  };
+}
+
 /** Statements that may write (raw SQL counts, to be safe). */
 const WRITE_NODES = new Set(['InsertQueryNode', 'UpdateQueryNode', 'DeleteQueryNode', 'MergeQueryNode', 'RawNode']);
 
@@ -120,6 +145,7 @@ export function openStore(target: string, opts: OpenOptions = {}): Store {
     },
     close: () => sqlite.close(),
   };
+  const dataVersion = sqlite.prepare('PRAGMA data_version').pluck();
   const writes = new WeakSet<object>();
   const db = new Kysely<Database>({
     dialect: new ImmediateSqliteDialect({ database }, counted),
@@ -140,7 +166,8 @@ export function openStore(target: string, opts: OpenOptions = {}): Store {
   return {
     db,
     dialect: 'sqlite',
-    changeSignal: () => `${sqlite.pragma('data_version', { simple: true })}:${localCommits}`,
+    // Prepared once: better-sqlite3's pragma() prepares a statement on every call.
+    changeSignal: () => `${dataVersion.get()}:${localCommits}`,
     close: () => db.destroy(),
   };
 }

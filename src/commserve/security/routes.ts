@@ -116,13 +116,12 @@ export function registerSecurityRoutes(app: FastifyInstance, ctx: AppContext): v
       if (!isPermission(q.permission)) throw new CsError('INVALID_VALUE', `no permission named ${q.permission}`);
       const view = await viewOf(req);
       const { ref, companyId: company } = req.target as NonNullable<typeof req.target>;
-      const target = await db
-        .selectFrom('users')
-        .select(['id', 'company_id'])
-        .where('id', '=', q.userId)
-        .executeTakeFirst();
-      if (!target || !canSeeCompany(view, p, target.company_id)) throw new CsError('NOT_FOUND', `no user ${q.userId}`);
-      const answer = view.explain(target.id, q.permission, ref);
+      // The view knows every user's company: no query.
+      const targetCompany = view.companyOfUser(q.userId);
+      if (targetCompany === null || !canSeeCompany(view, p, targetCompany)) {
+        throw new CsError('NOT_FOUND', `no user ${q.userId}`);
+      }
+      const answer = view.explain(q.userId, q.permission, ref);
       return sendCs(req, reply, 'App_SecurityExplainResp', {
         allowed: answer.allowed,
         entity: { entityType: ref.type, entityId: ref.id, companyId: company },

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openStore, type Store } from './db.js';
+import { openStore, precompiled, type Store } from './db.js';
 
 // The signal lets a SQLite reader skip re-reading the authz version row: it
 // must move on every commit, from this connection or another process's.
@@ -57,5 +57,35 @@ describe('SQLite change signal', () => {
       .values({ v: 1 } as never)
       .execute();
     expect((b.changeSignal as () => string)()).not.toBe(seen);
+  });
+});
+
+describe('precompiled queries', () => {
+  it('bind new values on each call, and refuse a query that binds anything but its arguments', async () => {
+    const s = openStore(':memory:');
+    await sql`create table t (id integer primary key, v int)`.execute(s.db);
+    await sql`insert into t (id, v) values (1, 10), (2, 20)`.execute(s.db);
+    const byId = precompiled(
+      (db, id: number) =>
+        db
+          .selectFrom('t' as never)
+          .select('v' as never)
+          .where('id' as never, '=', id as never),
+      [1],
+    );
+    expect(await byId(s.db, 2)).toEqual([{ v: 20 }]);
+    expect(await byId(s.db, 1)).toEqual([{ v: 10 }]);
+    expect(await byId(s.db, 3)).toEqual([]);
+    const extra = precompiled(
+      (db, id: number) =>
+        db
+          .selectFrom('t' as never)
+          .select('v' as never)
+          .where('id' as never, '=', id as never)
+          .where('v' as never, '>', 5 as never),
+      [1],
+    );
+    await expect(extra(s.db, 1)).rejects.toThrow(/not its arguments/);
+    await s.close();
   });
 });
