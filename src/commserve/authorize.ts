@@ -4,7 +4,6 @@ import type { AuthzView, EntityRef } from '../domain/authz.js';
 import type { Permission } from '../domain/catalogue.js';
 import { COMMCELL, canSeeCompany, companyRef } from '../domain/permissions.js';
 import type { Principal } from '../domain/principal.js';
-import { pathId } from './actor.js';
 import { CsError } from './errors.js';
 
 /**
@@ -142,18 +141,6 @@ export const inOwnCompany = (req: FastifyRequest, p: Principal): boolean => req.
 // -- targets -----------------------------------------------------------------
 
 export const onCommCell: Target = () => COMMCELL;
-
-/** The company owning the row of `table` the path's id names (a user or a user group): managed there. */
-export function pathOwner(table: 'users' | 'user_groups'): Target {
-  return async (req, _view, ctx) => {
-    const id = pathId(req);
-    const row =
-      id === null
-        ? undefined
-        : await ctx.store.db.selectFrom(table).select('company_id').where('id', '=', id).executeTakeFirst();
-    return row ? companyRef(row.company_id) : null;
-  };
-}
 
 /** The caller's own company (the CommCell for the CommCell's users). */
 export const onOwnCompany: Target = (req) => companyRef((req.principal as Principal).companyId);

@@ -82,11 +82,10 @@ interface RoleRow {
 }
 
 /**
- * The one place these routes decide who may see and change roles, kept
- * small so the association engine can replace it: built-in roles are
- * everyone's; a custom role is its company's, and the CommCell
- * administrator's; the CommCell administrator makes CommCell roles, a
- * tenant admin its company's, with at most the permissions it holds itself.
+ * Which roles a caller sees (the built-in roles, and those of companies it
+ * may see) and which permissions it may put in a role: only those it holds
+ * itself in its company. Changing roles is the routes' declared Security
+ * Management requirement.
  */
 export async function roleAccess(req: FastifyRequest, p: Principal) {
   const view = await viewOf(req);
@@ -235,11 +234,11 @@ export function registerRoleRoutes(app: FastifyInstance, ctx: AppContext): void 
         'companies.domain_name',
       ]);
 
-  async function visibleRole(req: FastifyRequest, id: number | null) {
-    const access = await roleAccess(req, principalOf(req));
+  /** The path's role; the route's requirement has already decided the caller may see it. */
+  async function visibleRole(id: number | null) {
     const row = id === null ? undefined : await roleRows().where('roles.id', '=', id).executeTakeFirst();
-    if (!row || !access.sees(row)) throw new CsError('NOT_FOUND', 'no such role, or it is not visible to you');
-    return { row, access };
+    if (!row) throw new CsError('NOT_FOUND', 'no such role, or it is not visible to you');
+    return row;
   }
 
   r.get('/Security/Roles', { config: { requires: listsRoles } }, async (req, reply) => {
@@ -265,7 +264,7 @@ export function registerRoleRoutes(app: FastifyInstance, ctx: AppContext): void 
   );
 
   r.get('/Role/:id', { config: { requires: seeRole } }, async (req, reply) => {
-    const { row } = await visibleRole(req, pathId(req));
+    const row = await visibleRole(pathId(req));
     const perms = await permissionsOf(db, [row.id]);
     return sendCs(req, reply, 'App_GetRolePropertiesResponse', {
       roleProperties: [roleView(row, perms.get(row.id) ?? [])],
@@ -370,7 +369,8 @@ export function registerRoleRoutes(app: FastifyInstance, ctx: AppContext): void 
     },
     async (req, reply) => {
       const p = principalOf(req);
-      const { row, access } = await visibleRole(req, pathId(req));
+      const row = await visibleRole(pathId(req));
+      const access = await roleAccess(req, p);
       if (row.builtin === 1) throw new CsError('INVALID_VALUE', 'built-in roles cannot be changed');
       const item = req.body.roles[0] as UpdateRoleBody['roles'][number];
       checkUnsupported(item, 0);
@@ -443,7 +443,7 @@ export function registerRoleRoutes(app: FastifyInstance, ctx: AppContext): void 
     { config: { errorReply: itemErrorReply('App_RoleResp'), requires: manageRole } },
     async (req, reply) => {
       const p = principalOf(req);
-      const { row } = await visibleRole(req, pathId(req));
+      const row = await visibleRole(pathId(req));
       if (row.builtin === 1) throw new CsError('INVALID_VALUE', 'built-in roles cannot be deleted');
       const now = ctx.clock();
       await db.transaction().execute(async (tx) => {

@@ -25,7 +25,7 @@ import {
 import type { User } from '../../store/schema.js';
 import { clearThrottle, readThrottle, writeThrottle } from '../../store/throttle.js';
 import { actorOf, pathId } from '../actor.js';
-import { authorize, listScope, pathOwner, type Requirement, sees, viewOf } from '../authorize.js';
+import { authorize, listScope, type Requirement, sees, type Target, viewOf } from '../authorize.js';
 import { readSecret, sendCs } from '../codec.js';
 import { CsError } from '../errors.js';
 import { splitLoginName } from '../login/login.js';
@@ -96,10 +96,17 @@ function userView(u: User & { domain_name: string }, groups: Array<{ id: number;
   };
 }
 
+/** The company of the user the path names, from the permission view: no query. */
+const pathUser: Target = (req, view) => {
+  const id = pathId(req);
+  const company = id === null ? null : view.companyOfUser(id);
+  return company === null ? null : companyRef(company);
+};
+
 /** A user reads and updates their own account; anyone else's takes User Management in its company. */
 const manageUser = {
   permission: 'User Management',
-  on: pathOwner('users'),
+  on: pathUser,
   unless: (req, p) => pathId(req) === p.userId,
   hidden: true,
 } satisfies Requirement;

@@ -21,7 +21,7 @@ import {
 } from '../../store/directory.js';
 import type { Company, User } from '../../store/schema.js';
 import { actorOf, pathId } from '../actor.js';
-import { authorize, inOwnCompany, pathOwner, type Requirement, viewOf } from '../authorize.js';
+import { authorize, inOwnCompany, type Requirement, type Target, viewOf } from '../authorize.js';
 import { sendCs } from '../codec.js';
 import { CsError } from '../errors.js';
 import { splitLoginName } from '../login/login.js';
@@ -82,10 +82,10 @@ export type UpdateGroupBody = Static<typeof UpdateGroupBody>;
 type UpdateItem = UpdateGroupBody['groups'][number];
 
 /**
- * The one place these routes decide who may see and change user groups,
- * kept small so the association engine can replace it: a caller sees its
- * own company's groups (the CommCell administrator every company's), and
- * changes them as the CommCell administrator or its company's tenant admin.
+ * Which groups a caller sees: those of companies it may see (its own, or
+ * with View on them); a list shows its own company's, or every company's
+ * with View on the CommCell. Changing them is the routes' declared User
+ * Management requirement.
  */
 export async function groupAccess(req: FastifyRequest, p: Principal) {
   const view = await viewOf(req);
@@ -93,7 +93,6 @@ export async function groupAccess(req: FastifyRequest, p: Principal) {
     /** The company whose groups a list shows, or null for every company. */
     listScope: view.allowed(p.userId, 'View', COMMCELL) ? null : p.companyId,
     sees: (companyId: number) => canSeeCompany(view, p, companyId),
-    manages: (companyId: number) => view.allowed(p.userId, 'User Management', companyRef(companyId)),
   };
 }
 
@@ -211,7 +210,15 @@ function queryParams(req: FastifyRequest): Map<string, string> {
   return out;
 }
 
-const pathGroup = pathOwner('user_groups');
+/** The company of the group the path names. */
+const pathGroup: Target = async (req, _view, ctx) => {
+  const id = pathId(req);
+  const g =
+    id === null
+      ? undefined
+      : await ctx.store.db.selectFrom('user_groups').select('company_id').where('id', '=', id).executeTakeFirst();
+  return g ? companyRef(g.company_id) : null;
+};
 const seeGroup = { permission: 'View', on: pathGroup, unless: inOwnCompany } satisfies Requirement;
 const manageGroup = { permission: 'User Management', on: pathGroup } satisfies Requirement;
 const listsGroups = { signedIn: 'lists only the groups of companies the caller may see' };
@@ -244,12 +251,11 @@ export function registerUserGroupRoutes(app: FastifyInstance, ctx: AppContext): 
     return (await rows.orderBy('g.id').execute()).filter((g) => access.sees(g.company_id));
   }
 
-  async function visibleGroup(req: FastifyRequest, id: number | null) {
-    const access = await groupAccess(req, principalOf(req));
+  /** The path's group; the route's requirement has already decided the caller may see it. */
+  async function visibleGroup(id: number | null) {
     const g = id === null ? undefined : await groupRows().where('g.id', '=', id).executeTakeFirst();
-    if (!g || !access.sees(g.company_id))
-      throw new CsError('NOT_FOUND', 'no such user group, or it is not visible to you');
-    return { g, access };
+    if (!g) throw new CsError('NOT_FOUND', 'no such user group, or it is not visible to you');
+    return { g };
   }
 
   r.get('/UserGroup', { config: { requires: listsGroups } }, async (req, reply) => {
@@ -277,7 +283,7 @@ export function registerUserGroupRoutes(app: FastifyInstance, ctx: AppContext): 
   });
 
   r.get('/UserGroup/:id', { config: { requires: seeGroup } }, async (req, reply) => {
-    const { g } = await visibleGroup(req, pathId(req));
+    const { g } = await visibleGroup(pathId(req));
     const members = await db
       .selectFrom('user_group_members as m')
       .innerJoin('users as u', 'u.id', 'm.user_id')
@@ -389,7 +395,7 @@ export function registerUserGroupRoutes(app: FastifyInstance, ctx: AppContext): 
     },
     async (req, reply) => {
       const p = principalOf(req);
-      const { g } = await visibleGroup(req, pathId(req));
+      const { g } = await visibleGroup(pathId(req));
       const item = req.body.groups[0] as UpdateItem;
       checkUnsupported(item, 'groups[0]');
       const sentId = item.userGroupEntity?.userGroupId;
@@ -510,7 +516,7 @@ export function registerUserGroupRoutes(app: FastifyInstance, ctx: AppContext): 
     { config: { errorReply: itemErrorReply('App_UserGroupResp'), requires: manageGroup } },
     async (req, reply) => {
       const p = principalOf(req);
-      const { g } = await visibleGroup(req, pathId(req));
+      const { g } = await visibleGroup(pathId(req));
       if (g.system_kind !== null) throw new CsError('INVALID_VALUE', 'built-in user groups cannot be deleted');
       const now = ctx.clock();
       const members = await db.transaction().execute(async (tx) => {
