@@ -58,7 +58,25 @@ async function differences(view: AuthzView): Promise<string[]> {
       }
     }
   }
-  for (const u of users) if (view.companyOfUser(u) !== fresh.companyOfUser(u)) out.push(`companyOfUser ${u}`);
+  for (const u of users) {
+    if (view.companyOfUser(u) !== fresh.companyOfUser(u)) out.push(`companyOfUser ${u}`);
+    if (view.userName(u) !== fresh.userName(u)) out.push(`userName ${u}`);
+  }
+  // What replies are built from: every entity, group and role as stored.
+  const db = t.store.db;
+  for (const e of await db.selectFrom('entities').select(['id', 'type', 'company_id', 'parent_id', 'name']).execute()) {
+    const want = { id: e.id, type: e.type, companyId: e.company_id, parentId: e.parent_id, name: e.name };
+    if (JSON.stringify(view.entity(e)) !== JSON.stringify(want)) out.push(`entity ${e.id}`);
+  }
+  for (const g of await db.selectFrom('user_groups').select(['id', 'name']).execute()) {
+    if (view.groupName(g.id) !== g.name) out.push(`groupName ${g.id}`);
+  }
+  for (const r of await db.selectFrom('roles').select(['id', 'name']).execute()) {
+    if (view.roleName(r.id) !== r.name) out.push(`roleName ${r.id}`);
+  }
+  for (const u of await db.selectFrom('users').select(['id', 'user_name']).execute()) {
+    if (view.userName(u.id) !== u.user_name) out.push(`userName ${u.id}`);
+  }
   return out.slice(0, 10);
 }
 
@@ -168,6 +186,9 @@ describe('per-company reloads across two nodes', () => {
     );
     await expectNode2([acme.companyId], 'POST Role/{id}');
     expect((await node2.current()).allowed(worker, 'Browse', { type: T.client, id: c2Id })).toBe(true);
+    ok(await t.call('POST', `/Role/${role}`, acme.token, { roles: [{ role: { roleName: 'operators' } }] }));
+    await expectNode2([acme.companyId], 'POST Role/{id} renames');
+    expect((await node2.current()).roleName(role)).toBe('operators');
 
     // A group: created with a member, granted, its membership changed.
     const group = ok(
@@ -196,6 +217,9 @@ describe('per-company reloads across two nodes', () => {
     );
     await expectNode2([acme.companyId], 'POST UserGroup/{id} membership');
     expect((await node2.current()).allowed(worker, 'In Place Restore', { type: T.client, id: c2Id })).toBe(false);
+    ok(await t.call('POST', `/UserGroup/${group}`, acme.token, { groups: [{ newName: 'crew2' }] }));
+    await expectNode2([acme.companyId], 'POST UserGroup/{id} renames');
+    expect((await node2.current()).groupName(group)).toBe('crew2');
 
     // Deletes.
     ok(await t.call('DELETE', `/Role/${role}`, acme.token));
@@ -206,6 +230,9 @@ describe('per-company reloads across two nodes', () => {
     await expectNode2([acme.companyId], 'DELETE Entities');
     ok(await t.call('POST', `/Entities/clientGroup/${await entityId('g1')}`, acme.token, { name: 'g1b' }));
     await expectNode2([acme.companyId], 'rename');
+    expect((await node2.current()).entity({ type: T.clientGroup, id: (await entityId('g1b')) as number })?.name).toBe(
+      'g1b',
+    );
 
     // The CommCell administrator grants a CommCell user on a tenant's entity: the entity's company.
     const c1 = (await entityId('c1')) as number;
@@ -309,3 +336,67 @@ async function entityId(name: string): Promise<number | undefined> {
   const row = await t.store.db.selectFrom('entities').select('id').where('name', '=', name).executeTakeFirst();
   return row?.id;
 }
+
+describe('version reads', () => {
+  it('a caller that comes while a read is under way waits for one sent after it, shared with the others', async () => {
+    // A SQLite store without its change signal, so that every call reads, as on PostgreSQL.
+    const store: Store = { db: t.store.db, dialect: t.store.dialect, close: async () => {} };
+    const version = async () =>
+      Number((await t.store.db.selectFrom('authz_version').select('version').executeTakeFirstOrThrow()).version);
+    const sent: Array<(v: number) => void> = [];
+    const node = new AuthzService(store, () => new Promise<number>((resolve) => sent.push(resolve)));
+    const settled = new Set<Promise<AuthzView>>();
+    const call = () => {
+      const p = node.current();
+      p.then(
+        () => settled.add(p),
+        () => {},
+      );
+      return p;
+    };
+    const tick = () => new Promise((r) => setTimeout(r, 5));
+
+    const first = call();
+    expect(sent.length).toBe(1);
+    sent[0]?.(await version());
+    await first;
+
+    const a = call();
+    expect(sent.length).toBe(2);
+    const b = call();
+    const c = call();
+    // b and c came after read 2 was sent: it may predate a commit they must see.
+    expect(sent.length).toBe(2);
+    sent[1]?.(await version());
+    await a;
+    await tick();
+    expect(settled.has(b) || settled.has(c)).toBe(false);
+    // One read for both, sent once read 2 was done.
+    expect(sent.length).toBe(3);
+
+    // A change committed now, before read 3 runs, is seen by b and c.
+    const acme = await t.store.db
+      .selectFrom('companies')
+      .select('id')
+      .where('domain_key', '=', 'acme')
+      .executeTakeFirstOrThrow();
+    await t.store.db.transaction().execute((tx) => bumpAuthzVersion(tx, [acme.id]));
+    const loads = node.stats.partLoads;
+    sent[2]?.(await version());
+    const [vb, vc] = await Promise.all([b, c]);
+    expect(vb).toBe(vc);
+    expect(node.stats.partLoads).toBe(loads + 1);
+    expect(sent.length).toBe(3);
+
+    // A read that fails fails its callers only; the next call reads again.
+    const d = call();
+    expect(sent.length).toBe(4);
+    const e = call();
+    (sent as unknown as Array<(v: unknown) => void>)[3]?.(Promise.reject(new Error('connection lost')));
+    await expect(d).rejects.toThrow('connection lost');
+    await tick();
+    expect(sent.length).toBe(5);
+    sent[4]?.(await version());
+    await e;
+  });
+});

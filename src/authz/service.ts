@@ -14,8 +14,9 @@ export interface AuthzReloadStats {
 
 /**
  * This process's permission view. Each call reads the version row (one
- * primary-key lookup; on SQLite only when the store's change signal says
- * something was committed since the last read); when another transaction, on any node, has bumped it,
+ * primary-key lookup, shared by the callers that came before it was sent; on
+ * SQLite only when the store's change signal says something was committed
+ * since the last read); when another transaction, on any node, has bumped it,
  * the view reloads the parts of the companies changed since (`authz_parts`),
  * or everything when the change was to all of them. Concurrent callers share
  * one reload.
@@ -35,18 +36,26 @@ export class AuthzService {
   private view: AuthzView | null = null;
   private version = -1;
   private loading: Promise<void> | null = null;
+  /** The version read under way, if any. */
+  private reading: Promise<unknown> | null = null;
+  /** The read to be sent once `reading` is done; callers may join it, as it starts after they came. */
+  private queued: Promise<number> | null = null;
   /** SQLite: the store's change signal when `version` was last confirmed current. */
   private signal: string | undefined;
   readonly stats: AuthzReloadStats = { fullLoads: 0, partLoads: 0, lastParts: [] };
 
-  constructor(private readonly store: Store) {}
+  constructor(
+    private readonly store: Store,
+    /** How the version row is read (tests slow it down). */
+    private readonly readVersion: (db: Store['db']) => Promise<number> = readAuthzVersion,
+  ) {}
 
   async current(): Promise<AuthzView> {
     // SQLite tells without a query whether anything was committed since the
     // last check; nothing was, so the version row has not moved either.
     const signal = this.store.changeSignal?.();
     if (signal !== undefined && signal === this.signal && this.view) return this.view;
-    const version = await readAuthzVersion(this.store.db);
+    const version = await this.freshVersion();
     for (;;) {
       // At or past what this caller read (another caller may have reloaded further): current enough.
       if (this.view && this.version >= version) {
@@ -62,6 +71,36 @@ export class AuthzService {
       // A reload already under way may have started before `version` was committed: wait, then look again.
       await this.loading;
     }
+  }
+
+  /**
+   * The version, read by a query sent after this call: what had committed
+   * before the caller came is in it. Callers share reads, so a busy process
+   * keeps at most one in flight (on PostgreSQL a round trip each): a caller
+   * that finds one under way may not join it (it may have read before the
+   * caller came) and joins the next, sent as soon as that one is done.
+   */
+  private freshVersion(): Promise<number> {
+    if (!this.reading) return this.send();
+    this.queued ??= this.reading.then(() => {
+      this.queued = null;
+      return this.send();
+    });
+    return this.queued;
+  }
+
+  private send(): Promise<number> {
+    const read = this.readVersion(this.store.db);
+    const settled: Promise<unknown> = read.then(
+      () => this.settle(settled),
+      () => this.settle(settled),
+    );
+    this.reading = settled;
+    return read;
+  }
+
+  private settle(read: Promise<unknown>): void {
+    if (this.reading === read) this.reading = null;
   }
 
   private async reload(version: number): Promise<void> {

@@ -510,6 +510,59 @@ describe('AuthzView parts', () => {
     expect(v.explain(2, 'Browse', sub).grants).toEqual([g(T.client, 30, 'user', 2, VIEW)]);
   });
 
+  it('holds the names replies need, and a replaced part takes its old names out', () => {
+    const named = new AuthzView({
+      ...base,
+      entities: entities.map((e) => ({ ...e, name: `e${e.id}` })),
+      grants: [],
+      userCompanies: [
+        [1, 0, 'admin'],
+        [2, 7, 'ann'],
+      ],
+      groupNames: [
+        [100, 'master'],
+        [200, 'crew'],
+      ],
+      groupCompanies: [
+        [100, 0],
+        [200, 7],
+      ],
+      roleNames: [
+        [MASTER, 'Master'],
+        [RESTORE, 'Restore Operator'],
+      ],
+    });
+    expect(named.entity({ type: T.agent, id: 31 })).toEqual({
+      id: 31,
+      type: T.agent,
+      companyId: 7,
+      parentId: 30,
+      name: 'e31',
+    });
+    expect(named.entity({ type: T.client, id: 31 })).toBeNull();
+    expect(named.entity({ type: T.company, id: 7 })).toBeNull();
+    expect(named.clientGroupsOf(30)).toEqual([20, 21]);
+    expect([named.userName(2), named.groupName(200), named.roleName(RESTORE)]).toEqual([
+      'ann',
+      'crew',
+      'Restore Operator',
+    ]);
+    named.replacePart(7, {
+      entities: [{ id: 30, type: T.client, companyId: 7, parentId: null, name: 'renamed' }],
+      clientGroups: [],
+      grants: [],
+      rolePermissions: [],
+      memberships: [],
+      userCompanies: [],
+    });
+    expect(named.entity({ type: T.client, id: 30 })?.name).toBe('renamed');
+    expect(named.entity({ type: T.agent, id: 31 })).toBeNull();
+    expect(named.clientGroupsOf(30)).toEqual([]);
+    expect([named.userName(2), named.groupName(200)]).toEqual([undefined, undefined]);
+    // Other companies' names stay.
+    expect([named.userName(1), named.groupName(100), named.roleName(MASTER)]).toEqual(['admin', 'master', 'Master']);
+  });
+
   it("drops a company's entities, grants, memberships and users when its part is emptied", () => {
     const grants = [g(T.company, 7, 'group', 200, VIEW), g(T.client, 50, 'user', 4, VIEW)];
     const v = new AuthzView({ ...base, grants });

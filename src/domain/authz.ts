@@ -34,6 +34,17 @@ export interface TreeEntity {
   type: number;
   companyId: number;
   parentId: number | null;
+  /** Kept so that reads of one entity need no query; views built only for checks may leave it out. */
+  name?: string;
+}
+
+/** An entity as the view holds it. */
+export interface EntityInView {
+  id: number;
+  type: number;
+  companyId: number;
+  parentId: number | null;
+  name: string;
 }
 
 export interface Grant {
@@ -53,8 +64,12 @@ export interface ViewInput {
   rolePermissions: Iterable<readonly [number, string]>;
   /** [user group id, user id] */
   memberships: Iterable<readonly [number, number]>;
-  /** user id → owning company id */
-  userCompanies: Iterable<readonly [number, number]>;
+  /** user id → owning company id (and, for replies, the user's name) */
+  userCompanies: Iterable<readonly [number, number, string?]>;
+  /** [user group id, name]: the part's user groups, named in replies (Explain). */
+  groupNames?: Iterable<readonly [number, string]>;
+  /** [role id, name]: the part's roles, named in replies (Explain). */
+  roleNames?: Iterable<readonly [number, string]>;
   /**
    * Only read by the constructor, to split one input into per-company parts:
    * role id → owning company (absent: the CommCell, as for the built-in roles).
@@ -106,6 +121,8 @@ interface Part {
   /** [group, user, group, user, …] */
   memberships: number[];
   users: number[];
+  /** The user groups it named. */
+  groups: number[];
 }
 
 const EMPTY: readonly number[] = [];
@@ -121,6 +138,12 @@ export class AuthzView {
   private tree = new Int32Array(4 * 1024);
   /** Per entity id: the owning company. */
   private owner = new Int32Array(1024);
+  /** Per entity id: its name (the view answers reads of one entity without a query). */
+  private readonly names: Array<string | undefined> = [];
+  private readonly userNames = new Map<number, string>();
+  /** user group id → [owning company, name] */
+  private readonly groupNames = new Map<number, readonly [number, string]>();
+  private readonly roleNames = new Map<number, string>();
   private readonly groupsOfClient = new Map<number, number[]>();
   private readonly groupsOfUser = new Map<number, number[]>();
   private readonly userCompany = new Map<number, number>();
@@ -185,17 +208,24 @@ export class AuthzView {
       this.tree[id * 4] = 0;
       this.tree[id * 4 + 1] = 0;
       this.owner[id] = 0;
+      this.names[id] = undefined;
       if (this.grantsAt.has(id)) touched.add(id);
     }
     unpair(this.groupsOfClient, old.clientGroups);
     unpair(this.groupsOfUser, old.memberships);
     for (const user of old.users) {
-      if (this.userCompany.get(user) === companyId) this.userCompany.delete(user);
+      if (this.userCompany.get(user) !== companyId) continue;
+      this.userCompany.delete(user);
+      this.userNames.delete(user);
+    }
+    for (const group of old.groups) {
+      if (this.groupNames.get(group)?.[0] === companyId) this.groupNames.delete(group);
     }
     for (const role of old.roles) {
       if (this.roleOwner.get(role) !== companyId) continue;
       this.roleOwner.delete(role);
       this.roleMask[role] = 0;
+      this.roleNames.delete(role);
     }
     if (old.grants.length > 0) {
       const gone = new Set(old.grants);
@@ -216,12 +246,21 @@ export class AuthzView {
   }
 
   private addPart(companyId: number, input: ViewInput, touched: Set<number>): void {
-    const part: Part = { entities: [], clientGroups: [], grants: [], roles: [], memberships: [], users: [] };
+    const part: Part = {
+      entities: [],
+      clientGroups: [],
+      grants: [],
+      roles: [],
+      memberships: [],
+      users: [],
+      groups: [],
+    };
     for (const e of input.entities) {
       this.ensure(e.id);
       this.tree[e.id * 4] = e.parentId ?? 0;
       this.tree[e.id * 4 + 1] = e.type;
       this.owner[e.id] = e.companyId;
+      this.names[e.id] = e.name;
       part.entities.push(e.id);
       if (this.grantsAt.has(e.id)) touched.add(e.id);
     }
@@ -233,9 +272,14 @@ export class AuthzView {
       push(this.groupsOfUser, user, group);
       part.memberships.push(group, user);
     }
-    for (const [user, company] of input.userCompanies) {
+    for (const [user, company, name] of input.userCompanies) {
       this.userCompany.set(user, company);
+      if (name !== undefined) this.userNames.set(user, name);
       part.users.push(user);
+    }
+    for (const [group, name] of input.groupNames ?? []) {
+      this.groupNames.set(group, [companyId, name]);
+      part.groups.push(group);
     }
     for (const [role, perm] of input.rolePermissions) {
       while (this.roleMask.length <= role) this.roleMask.push(0);
@@ -246,6 +290,17 @@ export class AuthzView {
         part.roles.push(role);
       }
       this.roleMask[role] = (this.roleMask[role] as number) | (BIT.get(perm) ?? 0);
+    }
+    for (const [role, name] of input.roleNames ?? []) {
+      // Its permissions have normally made this part the role's owner already; if not, the name does, so
+      // that replacing the part takes the name out again.
+      if (this.roleOwner.get(role) !== companyId) {
+        while (this.roleMask.length <= role) this.roleMask.push(0);
+        this.roleOwner.set(role, companyId);
+        this.roleMask[role] = 0;
+        part.roles.push(role);
+      }
+      this.roleNames.set(role, name);
     }
     for (const g of input.grants) {
       const node = grantNode(g);
@@ -260,7 +315,8 @@ export class AuthzView {
         part.grants.length +
         part.roles.length +
         part.memberships.length +
-        part.users.length ===
+        part.users.length +
+        part.groups.length ===
       0;
     if (!empty) this.parts.set(companyId, part);
   }
@@ -340,6 +396,37 @@ export class AuthzView {
   /** The company a user belongs to; null for an unknown user. */
   companyOfUser(userId: number): number | null {
     return this.userCompany.get(userId) ?? null;
+  }
+
+  /** An entity of the tree (not a company or the CommCell); null when no such entity of that type exists. */
+  entity(ref: EntityRef): EntityInView | null {
+    if (ref.type === ENTITY_TYPES.commcell || ref.type === ENTITY_TYPES.company) return null;
+    if (ref.type === 0 || this.tree[ref.id * 4 + 1] !== ref.type) return null;
+    const parent = this.tree[ref.id * 4] as number;
+    return {
+      id: ref.id,
+      type: ref.type,
+      companyId: this.owner[ref.id] as number,
+      parentId: parent === 0 ? null : parent,
+      name: this.names[ref.id] ?? '',
+    };
+  }
+
+  /** The client groups a client is in, by id. */
+  clientGroupsOf(clientId: number): number[] {
+    return [...(this.groupsOfClient.get(clientId) ?? EMPTY)].sort((a, b) => a - b);
+  }
+
+  userName(id: number): string | undefined {
+    return this.userNames.get(id);
+  }
+
+  groupName(id: number): string | undefined {
+    return this.groupNames.get(id)?.[1];
+  }
+
+  roleName(id: number): string | undefined {
+    return this.roleNames.get(id);
   }
 
   exists(ref: EntityRef): boolean {
@@ -465,7 +552,9 @@ export interface PartRows {
   grants: Grant[];
   rolePermissions: Array<readonly [number, string]>;
   memberships: Array<readonly [number, number]>;
-  userCompanies: Array<readonly [number, number]>;
+  userCompanies: Array<readonly [number, number, string?]>;
+  groupNames: Array<readonly [number, string]>;
+  roleNames: Array<readonly [number, string]>;
 }
 
 /** One input cut into per-company parts, each row to the company that owns it. */
@@ -478,7 +567,16 @@ function splitByCompany(input: ViewInput): Map<number, ViewInput> {
     if (companyId === lastId) return last as Rows;
     let p = parts.get(companyId);
     if (!p) {
-      p = { entities: [], clientGroups: [], grants: [], rolePermissions: [], memberships: [], userCompanies: [] };
+      p = {
+        entities: [],
+        clientGroups: [],
+        grants: [],
+        rolePermissions: [],
+        memberships: [],
+        userCompanies: [],
+        groupNames: [],
+        roleNames: [],
+      };
       parts.set(companyId, p);
     }
     lastId = companyId;
@@ -502,12 +600,14 @@ function splitByCompany(input: ViewInput): Map<number, ViewInput> {
   }
   const roleCompany = new Map(input.roleCompanies ?? []);
   for (const rp of input.rolePermissions) partOf(roleCompany.get(rp[0]) ?? 0).rolePermissions.push(rp);
+  for (const rn of input.roleNames ?? []) partOf(roleCompany.get(rn[0]) ?? 0).roleNames.push(rn);
   const userCompany = new Map<number, number>();
   for (const uc of input.userCompanies) {
     userCompany.set(uc[0], uc[1]);
     partOf(uc[1]).userCompanies.push(uc);
   }
   const groupCompany = new Map(input.groupCompanies ?? []);
+  for (const gn of input.groupNames ?? []) partOf(groupCompany.get(gn[0]) ?? 0).groupNames.push(gn);
   for (const m of input.memberships) {
     partOf(groupCompany.get(m[0]) ?? userCompany.get(m[1]) ?? 0).memberships.push(m);
   }

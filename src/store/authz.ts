@@ -77,6 +77,8 @@ const emptyPart = (): PartRows => ({
   rolePermissions: [],
   memberships: [],
   userCompanies: [],
+  groupNames: [],
+  roleNames: [],
 });
 
 /** The parts of `companies`, or of all companies when null. */
@@ -99,7 +101,13 @@ async function loadParts(db: Executor, companies: readonly number[] | null): Pro
     return p;
   };
   for (const e of rows.entities) {
-    partOf(e.company_id).entities.push({ id: e.id, type: e.type, companyId: e.company_id, parentId: e.parent_id });
+    partOf(e.company_id).entities.push({
+      id: e.id,
+      type: e.type,
+      companyId: e.company_id,
+      parentId: e.parent_id,
+      name: e.name,
+    });
   }
   for (const c of rows.clientGroups) partOf(c.company_id).clientGroups.push([c.group_id, c.client_id]);
   for (const g of rows.grants) {
@@ -113,12 +121,14 @@ async function loadParts(db: Executor, companies: readonly number[] | null): Pro
   }
   for (const r of rows.rolePermissions) partOf(r.company_id).rolePermissions.push([r.role_id, r.permission]);
   for (const m of rows.memberships) partOf(m.company_id).memberships.push([m.group_id, m.user_id]);
-  for (const u of rows.users) partOf(u.company_id).userCompanies.push([u.id, u.company_id]);
+  for (const u of rows.users) partOf(u.company_id).userCompanies.push([u.id, u.company_id, u.user_name]);
+  for (const g of rows.groups) partOf(g.company_id).groupNames.push([g.id, g.name]);
+  for (const r of rows.roles) partOf(r.company_id).roleNames.push([r.id, r.name]);
   return parts;
 }
 
 interface Rows {
-  entities: Array<{ id: number; type: number; company_id: number; parent_id: number | null }>;
+  entities: Array<{ id: number; type: number; company_id: number; parent_id: number | null; name: string }>;
   /** A client-group membership belongs to the part of its group's company. */
   clientGroups: Array<{ group_id: number; client_id: number; company_id: number }>;
   grants: Array<{
@@ -133,7 +143,9 @@ interface Rows {
   rolePermissions: Array<{ role_id: number; permission: string; company_id: number }>;
   /** A user-group membership belongs to the part of the group's company. */
   memberships: Array<{ group_id: number; user_id: number; company_id: number }>;
-  users: Array<{ id: number; company_id: number }>;
+  users: Array<{ id: number; company_id: number; user_name: string }>;
+  groups: Array<{ id: number; company_id: number; name: string }>;
+  roles: Array<{ id: number; company_id: number; name: string }>;
 }
 
 const GRANT_COLUMNS = ['entity_type', 'entity_id', 'principal_kind', 'principal_id', 'role_id', 'company_id'] as const;
@@ -141,10 +153,10 @@ const GRANT_COLUMNS = ['entity_type', 'entity_id', 'principal_kind', 'principal_
 /** Some companies' rows: each query filters on a company id, through an index. */
 async function loadRowsOf(db: Executor, companies: readonly number[]): Promise<Rows> {
   const ids = [...companies];
-  const [entities, clientGroups, grants, rolePermissions, memberships, users] = await Promise.all([
+  const [entities, clientGroups, grants, rolePermissions, memberships, users, groups, roles] = await Promise.all([
     db
       .selectFrom('entities')
-      .select(['id', 'type', 'company_id', 'parent_id'])
+      .select(['id', 'type', 'company_id', 'parent_id', 'name'])
       .where('company_id', 'in', ids)
       .execute(),
     db
@@ -166,22 +178,24 @@ async function loadRowsOf(db: Executor, companies: readonly number[]): Promise<R
       .select(['m.group_id', 'm.user_id', 'g.company_id'])
       .where('g.company_id', 'in', ids)
       .execute(),
-    db.selectFrom('users').select(['id', 'company_id']).where('company_id', 'in', ids).execute(),
+    db.selectFrom('users').select(['id', 'company_id', 'user_name']).where('company_id', 'in', ids).execute(),
+    db.selectFrom('user_groups').select(['id', 'company_id', 'name']).where('company_id', 'in', ids).execute(),
+    db.selectFrom('roles').select(['id', 'company_id', 'name']).where('company_id', 'in', ids).execute(),
   ]);
-  return { entities, clientGroups, grants, rolePermissions, memberships, users };
+  return { entities, clientGroups, grants, rolePermissions, memberships, users, groups, roles };
 }
 
 /** Every row: plain table reads, the owning companies of memberships and permissions looked up here rather than joined. */
 async function loadAllRows(db: Executor): Promise<Rows> {
   const [entities, clientGroups, grants, rolePermissions, roles, memberships, groups, users] = await Promise.all([
-    db.selectFrom('entities').select(['id', 'type', 'company_id', 'parent_id']).execute(),
+    db.selectFrom('entities').select(['id', 'type', 'company_id', 'parent_id', 'name']).execute(),
     db.selectFrom('client_group_clients').select(['group_id', 'client_id']).execute(),
     db.selectFrom('security_associations').select(GRANT_COLUMNS).orderBy('id').execute(),
     db.selectFrom('role_permissions').select(['role_id', 'permission']).execute(),
-    db.selectFrom('roles').select(['id', 'company_id']).execute(),
+    db.selectFrom('roles').select(['id', 'company_id', 'name']).execute(),
     db.selectFrom('user_group_members').select(['group_id', 'user_id']).execute(),
-    db.selectFrom('user_groups').select(['id', 'company_id']).execute(),
-    db.selectFrom('users').select(['id', 'company_id']).execute(),
+    db.selectFrom('user_groups').select(['id', 'company_id', 'name']).execute(),
+    db.selectFrom('users').select(['id', 'company_id', 'user_name']).execute(),
   ]);
   const entityCompany: number[] = [];
   for (const e of entities) entityCompany[e.id] = e.company_id;
@@ -203,6 +217,8 @@ async function loadAllRows(db: Executor): Promise<Rows> {
     rolePermissions: owned(rolePermissions, (r) => roleCompany.get(r.role_id)),
     memberships: owned(memberships, (m) => groupCompany.get(m.group_id)),
     users,
+    groups,
+    roles,
   };
 }
 

@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import { type AuditActor, appendAudit } from '../audit/log.js';
 import { ENTITY_TYPES, type EntityTypeName } from '../domain/catalogue.js';
 import { bumpAuthzVersion } from './authz.js';
-import { type Dialect, type Executor, precompiled, type Store, type Tx } from './db.js';
+import type { Dialect, Executor, Store, Tx } from './db.js';
 import { nameKey } from './directory.js';
 
 // The entity tree (DESIGN §5): one `entities` table for every kind, with the
@@ -95,15 +95,6 @@ export interface EntityRow {
 }
 
 const COLUMNS = ['id', 'type', 'company_id', 'parent_id', 'name'] as const;
-
-const entityByIdQuery = precompiled(
-  (db, id: number) => db.selectFrom('entities').select(COLUMNS).where('id', '=', id),
-  [1],
-);
-
-export async function entityById(db: Executor, id: number): Promise<EntityRow | undefined> {
-  return (await entityByIdQuery(db, id))[0];
-}
 
 export interface EntityListQuery {
   type?: number;
@@ -257,21 +248,6 @@ export async function clientsOfGroup(db: Executor, groupId: number): Promise<Arr
     .where('m.group_id', '=', groupId)
     .orderBy('e.id')
     .execute();
-}
-
-const groupsOfClientQuery = precompiled(
-  (db, clientId: number) =>
-    db
-      .selectFrom('client_group_clients as m')
-      .innerJoin('entities as e', 'e.id', 'm.group_id')
-      .select(['e.id', 'e.name'])
-      .where('m.client_id', '=', clientId)
-      .orderBy('e.id'),
-  [1],
-);
-
-export async function groupsOfClient(db: Executor, clientId: number): Promise<Array<{ id: number; name: string }>> {
-  return groupsOfClientQuery(db, clientId);
 }
 
 function isConstraintViolation(e: unknown): boolean {

@@ -16,9 +16,7 @@ import {
   deleteEntity,
   type EntityKind,
   type EntityRow,
-  entityById,
   entityName,
-  groupsOfClient,
   ImportConflictError,
   type ImportLineError,
   type ImportResult,
@@ -172,12 +170,17 @@ function routes(app: FastifyInstance, ctx: AppContext): void {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   const { db, dialect } = ctx.store;
 
-  /** The path's entity, once the route's requirement has found it and let the caller see it. */
+  /**
+   * The path's entity, once the route's requirement has found it and let the
+   * caller see it. Read from the request's permission view, which holds the
+   * whole tree with names and is as fresh as a query would be: every write to
+   * an entity moves the version the view is checked against.
+   */
   async function targetEntity(req: FastifyRequest): Promise<EntityRow> {
     const { ref } = req.target as NonNullable<typeof req.target>;
-    const e = await entityById(db, ref.id);
-    if (!e || e.type !== ref.type) throw new CsError('NOT_FOUND', `no entity with id ${ref.id}`);
-    return e;
+    const e = (await viewOf(req)).entity(ref);
+    if (!e) throw new CsError('NOT_FOUND', `no entity with id ${ref.id}`);
+    return { id: e.id, type: e.type, company_id: e.companyId, parent_id: e.parentId, name: e.name };
   }
 
   /**
@@ -417,12 +420,15 @@ function routes(app: FastifyInstance, ctx: AppContext): void {
 
   r.get('/Client/:id', { config: { requires: seeEntity('client') } }, async (req, reply) => {
     const e = await targetEntity(req);
-    const groups = await groupsOfClient(db, e.id);
+    const view = await viewOf(req);
     return sendCs(req, reply, 'App_GetClientPropertiesResponse', {
       clientProperties: [
         {
           client: { clientEntity: clientEntity(e) },
-          clientGroups: groups.map((g) => ({ clientGroupId: g.id, clientGroupName: g.name })),
+          clientGroups: view.clientGroupsOf(e.id).map((id) => ({
+            clientGroupId: id,
+            clientGroupName: view.entity({ type: ENTITY_TYPES.clientGroup, id })?.name ?? '',
+          })),
           clientProps: { companyId: e.company_id },
         },
       ],

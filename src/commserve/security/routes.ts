@@ -3,7 +3,7 @@ import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { appendAudit } from '../../audit/log.js';
 import type { AppContext } from '../../context.js';
-import type { EntityRef, Grant } from '../../domain/authz.js';
+import type { AuthzView, EntityRef, Grant } from '../../domain/authz.js';
 import { isPermission } from '../../domain/catalogue.js';
 import { parseAssociationOp, parseEntityRef } from '../../domain/entity-ref.js';
 import { canSeeCompany } from '../../domain/permissions.js';
@@ -57,36 +57,47 @@ export const ExplainQuery = Type.Object({
   permission: Type.String({ minLength: 1, maxLength: 100 }),
 });
 
-/** Names for the principals and roles of some grants, for replies. */
-async function describeGrants(db: Executor, grants: Grant[]) {
-  const ids = (kind: 'user' | 'group') => [
-    ...new Set(grants.filter((g) => g.principalKind === kind).map((g) => g.principalId)),
-  ];
-  const [users, groups, roles] = await Promise.all([
-    ids('user').length
-      ? db.selectFrom('users').select(['id', 'user_name']).where('id', 'in', ids('user')).execute()
-      : [],
-    ids('group').length
-      ? db.selectFrom('user_groups').select(['id', 'name']).where('id', 'in', ids('group')).execute()
-      : [],
-    grants.length
-      ? db
-          .selectFrom('roles')
-          .select(['id', 'name'])
-          .where('id', 'in', [...new Set(grants.map((g) => g.roleId))])
-          .execute()
-      : [],
+/**
+ * Names for the principals and roles of some grants, for replies: from the
+ * request's permission view, which holds them; a name it lacks (an
+ * association committed after the view was read) is read from the store.
+ */
+async function describeGrants(db: Executor, view: AuthzView, grants: Grant[]) {
+  const missing = (kind: 'user' | 'group' | 'role') => {
+    const ids = new Set<number>();
+    for (const g of grants) {
+      if (kind === 'role') {
+        if (view.roleName(g.roleId) === undefined) ids.add(g.roleId);
+      } else if (g.principalKind === kind) {
+        const name = kind === 'user' ? view.userName(g.principalId) : view.groupName(g.principalId);
+        if (name === undefined) ids.add(g.principalId);
+      }
+    }
+    return [...ids];
+  };
+  const [users, groups, roles] = [missing('user'), missing('group'), missing('role')];
+  const [userRows, groupRows, roleRows] = await Promise.all([
+    users.length ? db.selectFrom('users').select(['id', 'user_name as name']).where('id', 'in', users).execute() : [],
+    groups.length ? db.selectFrom('user_groups').select(['id', 'name']).where('id', 'in', groups).execute() : [],
+    roles.length ? db.selectFrom('roles').select(['id', 'name']).where('id', 'in', roles).execute() : [],
   ]);
-  const userName = new Map(users.map((u) => [u.id, u.user_name]));
-  const groupName = new Map(groups.map((g) => [g.id, g.name]));
-  const roleName = new Map(roles.map((x) => [x.id, x.name]));
+  const read = (rows: Array<{ id: number; name: string }>) => new Map(rows.map((r) => [r.id, r.name]));
+  const [userName, groupName, roleName] = [read(userRows), read(groupRows), read(roleRows)];
   return grants.map((g) => ({
     entity: { entityType: g.entityType, entityId: g.entityId },
     userOrGroup:
       g.principalKind === 'user'
-        ? { userId: g.principalId, userName: userName.get(g.principalId) ?? '', _type_: 13 }
-        : { userGroupId: g.principalId, userGroupName: groupName.get(g.principalId) ?? '', _type_: 15 },
-    role: { roleId: g.roleId, roleName: roleName.get(g.roleId) ?? '', _type_: 120 },
+        ? {
+            userId: g.principalId,
+            userName: view.userName(g.principalId) ?? userName.get(g.principalId) ?? '',
+            _type_: 13,
+          }
+        : {
+            userGroupId: g.principalId,
+            userGroupName: view.groupName(g.principalId) ?? groupName.get(g.principalId) ?? '',
+            _type_: 15,
+          },
+    role: { roleId: g.roleId, roleName: view.roleName(g.roleId) ?? roleName.get(g.roleId) ?? '', _type_: 120 },
   }));
 }
 
@@ -126,7 +137,7 @@ export function registerSecurityRoutes(app: FastifyInstance, ctx: AppContext): v
         allowed: answer.allowed,
         entity: { entityType: ref.type, entityId: ref.id, companyId: company },
         permission: q.permission,
-        grants: await describeGrants(db, answer.grants),
+        grants: await describeGrants(db, view, answer.grants),
       });
     },
   );
@@ -152,6 +163,7 @@ export function registerSecurityRoutes(app: FastifyInstance, ctx: AppContext): v
         .execute();
       const described = await describeGrants(
         db,
+        await viewOf(req),
         rows.map((x) => ({
           entityType: x.entity_type,
           entityId: x.entity_id,
