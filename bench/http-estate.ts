@@ -12,7 +12,9 @@
 // BENCH_CONNECTIONS=16, BENCH_LATENCY_SECONDS=3 (one connection, one request at
 // a time), BENCH_ASSOCIATIONS=10000 (the big POST Security), BENCH_CHANGES=20
 // (one-association changes timed for propagation), BENCH_INSERT_ROWS (rows per
-// INSERT while loading; by default as many as the bound-parameter limit allows).
+// INSERT while loading; by default as many as the bound-parameter limit allows),
+// BENCH_NODE_ARGS (extra node flags for the server, e.g. "--cpu-prof
+// --cpu-prof-dir=/tmp/prof" for a profile written when it stops).
 //
 // Prints one table for the database it ran on, saves it to
 // .bench/http-estate-<dialect>.json, and, when the other database's file is
@@ -302,7 +304,8 @@ async function main(): Promise<Result> {
   const port = 30000 + Math.floor(Math.random() * 20000);
   base = `http://127.0.0.1:${port}`;
   const started = performance.now();
-  child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/main.ts'), 'serve'], {
+  const nodeArgs = process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', path.join(ROOT, 'src/main.ts'), 'serve'], {
     env: {
       ...process.env,
       PORT: String(port),
