@@ -40,6 +40,7 @@ import {
   ids,
   loadEstate,
 } from './estate.js';
+import { compiledServer } from './server.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const PASSWORD = 'Bench-Passw0rd!';
@@ -305,7 +306,7 @@ async function main(): Promise<Result> {
   base = `http://127.0.0.1:${port}`;
   const started = performance.now();
   const nodeArgs = process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
-  child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', path.join(ROOT, 'src/main.ts'), 'serve'], {
+  child = spawn(process.execPath, compiledServer(nodeArgs), {
     env: {
       ...process.env,
       PORT: String(port),

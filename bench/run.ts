@@ -9,15 +9,15 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
+import { compiledServer } from './server.js';
 
-const ROOT = path.resolve(import.meta.dirname, '..');
 const SECONDS = Number(process.env.BENCH_SECONDS) || 5;
 const PASSWORD = 'Bench-Passw0rd!';
 
 async function startServer(): Promise<{ child: ChildProcess; port: number; dir: string }> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bulwark-bench-'));
   const port = 30000 + Math.floor(Math.random() * 20000);
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/main.ts'), 'serve'], {
+  const child = spawn(process.execPath, compiledServer(), {
     env: {
       ...process.env,
       PORT: String(port),

@@ -62,43 +62,58 @@ export const ExplainQuery = Type.Object({
  * request's permission view, which holds them; a name it lacks (an
  * association committed after the view was read) is read from the store.
  */
-async function describeGrants(db: Executor, view: AuthzView, grants: Grant[]) {
-  const missing = (kind: 'user' | 'group' | 'role') => {
-    const ids = new Set<number>();
-    for (const g of grants) {
-      if (kind === 'role') {
-        if (view.roleName(g.roleId) === undefined) ids.add(g.roleId);
-      } else if (g.principalKind === kind) {
-        const name = kind === 'user' ? view.userName(g.principalId) : view.groupName(g.principalId);
-        if (name === undefined) ids.add(g.principalId);
-      }
-    }
-    return [...ids];
-  };
-  const [users, groups, roles] = [missing('user'), missing('group'), missing('role')];
-  const [userRows, groupRows, roleRows] = await Promise.all([
-    users.length ? db.selectFrom('users').select(['id', 'user_name as name']).where('id', 'in', users).execute() : [],
-    groups.length ? db.selectFrom('user_groups').select(['id', 'name']).where('id', 'in', groups).execute() : [],
-    roles.length ? db.selectFrom('roles').select(['id', 'name']).where('id', 'in', roles).execute() : [],
-  ]);
-  const read = (rows: Array<{ id: number; name: string }>) => new Map(rows.map((r) => [r.id, r.name]));
-  const [userName, groupName, roleName] = [read(userRows), read(groupRows), read(roleRows)];
+export async function describeGrants(db: Executor, view: AuthzView, grants: Grant[]) {
+  const lacking = { user: new Set<number>(), group: new Set<number>(), role: new Set<number>() };
+  for (const g of grants) {
+    if (view.roleName(g.roleId) === undefined) lacking.role.add(g.roleId);
+    const name = g.principalKind === 'user' ? view.userName(g.principalId) : view.groupName(g.principalId);
+    if (name === undefined) lacking[g.principalKind].add(g.principalId);
+  }
+  const stored = lacking.user.size + lacking.group.size + lacking.role.size > 0 ? await storedNames(db, lacking) : null;
   return grants.map((g) => ({
     entity: { entityType: g.entityType, entityId: g.entityId },
     userOrGroup:
       g.principalKind === 'user'
         ? {
             userId: g.principalId,
-            userName: view.userName(g.principalId) ?? userName.get(g.principalId) ?? '',
+            userName: view.userName(g.principalId) ?? stored?.user.get(g.principalId) ?? '',
             _type_: 13,
           }
         : {
             userGroupId: g.principalId,
-            userGroupName: view.groupName(g.principalId) ?? groupName.get(g.principalId) ?? '',
+            userGroupName: view.groupName(g.principalId) ?? stored?.group.get(g.principalId) ?? '',
             _type_: 15,
           },
-    role: { roleId: g.roleId, roleName: view.roleName(g.roleId) ?? roleName.get(g.roleId) ?? '', _type_: 120 },
+    role: { roleId: g.roleId, roleName: view.roleName(g.roleId) ?? stored?.role.get(g.roleId) ?? '', _type_: 120 },
   }));
+}
+
+async function storedNames(db: Executor, ids: { user: Set<number>; group: Set<number>; role: Set<number> }) {
+  const [users, groups, roles] = await Promise.all([
+    ids.user.size
+      ? db
+          .selectFrom('users')
+          .select(['id', 'user_name as name'])
+          .where('id', 'in', [...ids.user])
+          .execute()
+      : [],
+    ids.group.size
+      ? db
+          .selectFrom('user_groups')
+          .select(['id', 'name'])
+          .where('id', 'in', [...ids.group])
+          .execute()
+      : [],
+    ids.role.size
+      ? db
+          .selectFrom('roles')
+          .select(['id', 'name'])
+          .where('id', 'in', [...ids.role])
+          .execute()
+      : [],
+  ]);
+  const byId = (rows: Array<{ id: number; name: string }>) => new Map(rows.map((r) => [r.id, r.name]));
+  return { user: byId(users), group: byId(groups), role: byId(roles) };
 }
 
 export function registerSecurityRoutes(app: FastifyInstance, ctx: AppContext): void {

@@ -1,6 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { addEntities } from '../../../test/estate.js';
 import { ADMIN_PASSWORD, BASE, b64, makeTenant, startApp, type TestApp } from '../../../test/harness.js';
+import { AuthzView } from '../../domain/authz.js';
+import { describeGrants } from './routes.js';
 
 let t: TestApp;
 let admin: string;
@@ -393,6 +395,50 @@ describe('GET Security/{entityType}/{entityId}', () => {
     expect((await t.call('GET', '/Security/7/101', admin)).json().errorCode).toBe(1200);
     const bob = await t.login('acme\\bob', 'bob-Passw0rd!');
     expect((await t.call('GET', '/Security/3/101', bob)).json().errorCode).toBe(587204594);
+  });
+});
+
+describe('describeGrants', () => {
+  it('names from the view, and from the store what the view does not hold yet', async () => {
+    const db = t.store.db;
+    const master = await db.selectFrom('user_groups').select(['id', 'name']).where('system_kind', '=', 'master');
+    const group = await master.executeTakeFirstOrThrow();
+    const adminRow = await db
+      .selectFrom('users')
+      .select('id')
+      .where('name_key', '=', 'admin')
+      .executeTakeFirstOrThrow();
+    const grants = [
+      { entityType: 1, entityId: 0, principalKind: 'group' as const, principalId: group.id, roleId: 1 },
+      { entityType: 1, entityId: 0, principalKind: 'user' as const, principalId: adminRow.id, roleId: 5 },
+    ];
+    const reply = (names: string[]) => [
+      {
+        entity: { entityType: 1, entityId: 0 },
+        userOrGroup: { userGroupId: group.id, userGroupName: names[0], _type_: 15 },
+        role: { roleId: 1, roleName: names[1], _type_: 120 },
+      },
+      {
+        entity: { entityType: 1, entityId: 0 },
+        userOrGroup: { userId: adminRow.id, userName: names[2], _type_: 13 },
+        role: { roleId: 5, roleName: names[3], _type_: 120 },
+      },
+    ];
+    const empty = { entities: [], clientGroups: [], grants: [], rolePermissions: [], memberships: [] };
+    // A view that holds no names: all four come from the store.
+    expect(await describeGrants(db, new AuthzView({ ...empty, userCompanies: [] }), grants)).toEqual(
+      reply(['master', 'Master', 'admin', 'View']),
+    );
+    // A view's names win (no query for them); only the missing one is read.
+    const named = new AuthzView({
+      ...empty,
+      userCompanies: [[adminRow.id, 0, 'from-view']],
+      roleNames: [
+        [1, 'Master*'],
+        [5, 'View*'],
+      ],
+    });
+    expect(await describeGrants(db, named, grants)).toEqual(reply(['master', 'Master*', 'from-view', 'View*']));
   });
 });
 
