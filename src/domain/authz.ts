@@ -557,6 +557,17 @@ export interface PartRows {
   roleNames: Array<readonly [number, string]>;
 }
 
+export const emptyPartRows = (): PartRows => ({
+  entities: [],
+  clientGroups: [],
+  grants: [],
+  rolePermissions: [],
+  memberships: [],
+  userCompanies: [],
+  groupNames: [],
+  roleNames: [],
+});
+
 /** One input cut into per-company parts, each row to the company that owns it. */
 function splitByCompany(input: ViewInput): Map<number, ViewInput> {
   type Rows = PartRows;
@@ -567,16 +578,7 @@ function splitByCompany(input: ViewInput): Map<number, ViewInput> {
     if (companyId === lastId) return last as Rows;
     let p = parts.get(companyId);
     if (!p) {
-      p = {
-        entities: [],
-        clientGroups: [],
-        grants: [],
-        rolePermissions: [],
-        memberships: [],
-        userCompanies: [],
-        groupNames: [],
-        roleNames: [],
-      };
+      p = emptyPartRows();
       parts.set(companyId, p);
     }
     lastId = companyId;

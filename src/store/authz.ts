@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import { AuthzView, type PartRows, type ViewInput } from '../domain/authz.js';
+import { AuthzView, emptyPartRows, type PartRows, type ViewInput } from '../domain/authz.js';
 import { type Executor, precompiled, type Tx } from './db.js';
 
 /** The `authz_parts` row meaning "every company": processes that see it moved reload their whole view. */
@@ -66,20 +66,9 @@ export async function loadAuthzView(db: Executor): Promise<AuthzView> {
  */
 export async function loadAuthzParts(db: Executor, companies: readonly number[]): Promise<Map<number, ViewInput>> {
   const parts = await loadParts(db, companies);
-  for (const c of companies) if (!parts.has(c)) parts.set(c, emptyPart());
+  for (const c of companies) if (!parts.has(c)) parts.set(c, emptyPartRows());
   return parts;
 }
-
-const emptyPart = (): PartRows => ({
-  entities: [],
-  clientGroups: [],
-  grants: [],
-  rolePermissions: [],
-  memberships: [],
-  userCompanies: [],
-  groupNames: [],
-  roleNames: [],
-});
 
 /** The parts of `companies`, or of all companies when null. */
 async function loadParts(db: Executor, companies: readonly number[] | null): Promise<Map<number, PartRows>> {
@@ -88,12 +77,12 @@ async function loadParts(db: Executor, companies: readonly number[] | null): Pro
   const parts = new Map<number, PartRows>();
   if (rows === null) return parts;
   let lastId = Number.NaN;
-  let last = emptyPart();
+  let last = emptyPartRows();
   const partOf = (companyId: number): PartRows => {
     if (companyId === lastId) return last;
     let p = parts.get(companyId);
     if (!p) {
-      p = emptyPart();
+      p = emptyPartRows();
       parts.set(companyId, p);
     }
     lastId = companyId;
