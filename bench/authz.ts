@@ -3,7 +3,7 @@
 //   npx tsx bench/authz.ts            (BENCH_COMPANIES=1000 by default)
 import { AuthzView, type Grant, type TreeEntity } from '../src/domain/authz.js';
 import { BUILTIN_ROLES, ENTITY_TYPES as T } from '../src/domain/catalogue.js';
-import { rng } from './estate.js';
+import { rng } from '../test/rng.js';
 
 const COMPANIES = Number(process.env.BENCH_COMPANIES) || 1000;
 const CLIENTS = 150;

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { rng } from '../../test/rng.js';
 import { AuthzView, type EntityRef, type Grant, type TreeEntity, type ViewInput } from './authz.js';
 import { BUILTIN_ROLES, PERMISSIONS, ENTITY_TYPES as T } from './catalogue.js';
 
@@ -152,18 +153,6 @@ interface Estate {
   users: Map<number, number>;
   /** The last id handed out: like the database's sequences, ids are never reused. */
   seq: number;
-}
-
-/** mulberry32: small, and well spread in its low bits (an LCG's cycle with short periods there). */
-function rng(seed: number) {
-  let s = seed >>> 0;
-  return (n: number) => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return Math.floor((((t ^ (t >>> 14)) >>> 0) / 4294967296) * n);
-  };
 }
 
 const ENTITY_COMPANY = (e: Estate, g: Grant) =>
