@@ -568,14 +568,16 @@ export const emptyPartRows = (): PartRows => ({
   roleNames: [],
 });
 
-/** One input cut into per-company parts, each row to the company that owns it. */
-function splitByCompany(input: ViewInput): Map<number, ViewInput> {
-  type Rows = PartRows;
-  const parts = new Map<number, Rows>();
+/**
+ * Per-company rows, each part made on first use. Rows mostly come grouped by
+ * company, so the last part asked for is kept at hand.
+ */
+export function partsByCompany(): { parts: Map<number, PartRows>; partOf: (companyId: number) => PartRows } {
+  const parts = new Map<number, PartRows>();
   let lastId = Number.NaN;
-  let last: Rows | undefined;
-  const partOf = (companyId: number): Rows => {
-    if (companyId === lastId) return last as Rows;
+  let last = emptyPartRows();
+  const partOf = (companyId: number): PartRows => {
+    if (companyId === lastId) return last;
     let p = parts.get(companyId);
     if (!p) {
       p = emptyPartRows();
@@ -585,6 +587,12 @@ function splitByCompany(input: ViewInput): Map<number, ViewInput> {
     last = p;
     return p;
   };
+  return { parts, partOf };
+}
+
+/** One input cut into per-company parts, each row to the company that owns it. */
+function splitByCompany(input: ViewInput): Map<number, ViewInput> {
+  const { parts, partOf } = partsByCompany();
   const entityCompany: number[] = [];
   for (const e of input.entities) {
     entityCompany[e.id] = e.companyId;

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
-import { AuthzView, emptyPartRows, type PartRows, type ViewInput } from '../domain/authz.js';
+import { AuthzView, emptyPartRows, type PartRows, partsByCompany, type ViewInput } from '../domain/authz.js';
 import { type Executor, precompiled, type Tx } from './db.js';
+import type { SecurityAssociationTable } from './schema.js';
 
 /** The `authz_parts` row meaning "every company": processes that see it moved reload their whole view. */
 export const ALL_COMPANIES = -1;
@@ -74,21 +75,8 @@ export async function loadAuthzParts(db: Executor, companies: readonly number[])
 async function loadParts(db: Executor, companies: readonly number[] | null): Promise<Map<number, PartRows>> {
   const rows =
     companies === null ? await loadAllRows(db) : companies.length === 0 ? null : await loadRowsOf(db, companies);
-  const parts = new Map<number, PartRows>();
+  const { parts, partOf } = partsByCompany();
   if (rows === null) return parts;
-  let lastId = Number.NaN;
-  let last = emptyPartRows();
-  const partOf = (companyId: number): PartRows => {
-    if (companyId === lastId) return last;
-    let p = parts.get(companyId);
-    if (!p) {
-      p = emptyPartRows();
-      parts.set(companyId, p);
-    }
-    lastId = companyId;
-    last = p;
-    return p;
-  };
   for (const e of rows.entities) {
     partOf(e.company_id).entities.push({
       id: e.id,
@@ -120,14 +108,7 @@ interface Rows {
   entities: Array<{ id: number; type: number; company_id: number; parent_id: number | null; name: string }>;
   /** A client-group membership belongs to the part of its group's company. */
   clientGroups: Array<{ group_id: number; client_id: number; company_id: number }>;
-  grants: Array<{
-    entity_type: number;
-    entity_id: number;
-    principal_kind: 'user' | 'group';
-    principal_id: number;
-    role_id: number;
-    company_id: number;
-  }>;
+  grants: Array<Pick<SecurityAssociationTable, (typeof GRANT_COLUMNS)[number]>>;
   /** A role's permissions belong to the part of the role's company. */
   rolePermissions: Array<{ role_id: number; permission: string; company_id: number }>;
   /** A user-group membership belongs to the part of the group's company. */
