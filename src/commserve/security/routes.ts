@@ -63,29 +63,28 @@ export const ExplainQuery = Type.Object({
  * association committed after the view was read) is read from the store.
  */
 export async function describeGrants(db: Executor, view: AuthzView, grants: Grant[]) {
+  const named = grants.map((g) => ({
+    g,
+    principal: g.principalKind === 'user' ? view.userName(g.principalId) : view.groupName(g.principalId),
+    role: view.roleName(g.roleId),
+  }));
   const lacking = { user: new Set<number>(), group: new Set<number>(), role: new Set<number>() };
-  for (const g of grants) {
-    if (view.roleName(g.roleId) === undefined) lacking.role.add(g.roleId);
-    const name = g.principalKind === 'user' ? view.userName(g.principalId) : view.groupName(g.principalId);
-    if (name === undefined) lacking[g.principalKind].add(g.principalId);
+  for (const { g, principal, role } of named) {
+    if (principal === undefined) lacking[g.principalKind].add(g.principalId);
+    if (role === undefined) lacking.role.add(g.roleId);
   }
   const stored = lacking.user.size + lacking.group.size + lacking.role.size > 0 ? await storedNames(db, lacking) : null;
-  return grants.map((g) => ({
-    entity: { entityType: g.entityType, entityId: g.entityId },
-    userOrGroup:
-      g.principalKind === 'user'
-        ? {
-            userId: g.principalId,
-            userName: view.userName(g.principalId) ?? stored?.user.get(g.principalId) ?? '',
-            _type_: 13,
-          }
-        : {
-            userGroupId: g.principalId,
-            userGroupName: view.groupName(g.principalId) ?? stored?.group.get(g.principalId) ?? '',
-            _type_: 15,
-          },
-    role: { roleId: g.roleId, roleName: view.roleName(g.roleId) ?? stored?.role.get(g.roleId) ?? '', _type_: 120 },
-  }));
+  return named.map(({ g, principal, role }) => {
+    const name = principal ?? stored?.[g.principalKind].get(g.principalId) ?? '';
+    return {
+      entity: { entityType: g.entityType, entityId: g.entityId },
+      userOrGroup:
+        g.principalKind === 'user'
+          ? { userId: g.principalId, userName: name, _type_: 13 }
+          : { userGroupId: g.principalId, userGroupName: name, _type_: 15 },
+      role: { roleId: g.roleId, roleName: role ?? stored?.role.get(g.roleId) ?? '', _type_: 120 },
+    };
+  });
 }
 
 async function storedNames(db: Executor, ids: { user: Set<number>; group: Set<number>; role: Set<number> }) {

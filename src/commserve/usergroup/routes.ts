@@ -255,7 +255,7 @@ export function registerUserGroupRoutes(app: FastifyInstance, ctx: AppContext): 
   async function visibleGroup(id: number | null) {
     const g = id === null ? undefined : await groupRows().where('g.id', '=', id).executeTakeFirst();
     if (!g) throw new CsError('NOT_FOUND', 'no such user group, or it is not visible to you');
-    return { g };
+    return g;
   }
 
   r.get('/UserGroup', { config: { requires: listsGroups } }, async (req, reply) => {
@@ -283,7 +283,7 @@ export function registerUserGroupRoutes(app: FastifyInstance, ctx: AppContext): 
   });
 
   r.get('/UserGroup/:id', { config: { requires: seeGroup } }, async (req, reply) => {
-    const { g } = await visibleGroup(pathId(req));
+    const g = await visibleGroup(pathId(req));
     const members = await db
       .selectFrom('user_group_members as m')
       .innerJoin('users as u', 'u.id', 'm.user_id')
@@ -395,7 +395,7 @@ export function registerUserGroupRoutes(app: FastifyInstance, ctx: AppContext): 
     },
     async (req, reply) => {
       const p = principalOf(req);
-      const { g } = await visibleGroup(pathId(req));
+      const g = await visibleGroup(pathId(req));
       const item = req.body.groups[0] as UpdateItem;
       checkUnsupported(item, 'groups[0]');
       const sentId = item.userGroupEntity?.userGroupId;
@@ -516,7 +516,7 @@ export function registerUserGroupRoutes(app: FastifyInstance, ctx: AppContext): 
     { config: { errorReply: itemErrorReply('App_UserGroupResp'), requires: manageGroup } },
     async (req, reply) => {
       const p = principalOf(req);
-      const { g } = await visibleGroup(pathId(req));
+      const g = await visibleGroup(pathId(req));
       if (g.system_kind !== null) throw new CsError('INVALID_VALUE', 'built-in user groups cannot be deleted');
       const now = ctx.clock();
       const members = await db.transaction().execute(async (tx) => {
