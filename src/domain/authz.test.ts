@@ -1,7 +1,8 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { rng } from '../../test/rng.js';
 import { AuthzView, type EntityRef, type Grant, type TreeEntity, type ViewInput } from './authz.js';
 import { BUILTIN_ROLES, PERMISSIONS, ENTITY_TYPES as T } from './catalogue.js';
+import { ListPool } from './list-pool.js';
 
 // A small estate: the CommCell owns client group 10; company 7 owns client
 // groups 20 and 21, client 30 (in both groups), agent 31 > instance 32 >
@@ -467,6 +468,42 @@ describe('AuthzView parts', () => {
         }
       }
     }
+  });
+
+  it('stays right through crowded nodes, users and clients in many groups, and the pool compacting', () => {
+    // Far more associations than nodes: many nodes get more holders than a flat list keeps,
+    // and every change rewrites many lists, so the check's list pool fills with garbage.
+    const compact = vi.spyOn(ListPool.prototype, 'compact');
+    const rand = rng(11);
+    const estate = generate(rand);
+    for (let i = 0; i < 400; i++) addGrant(estate, rand);
+    const crowded = new Map<number, number>();
+    for (const { g } of estate.grants) crowded.set(g.entityId, (crowded.get(g.entityId) ?? 0) + 1);
+    expect(Math.max(...crowded.values())).toBeGreaterThan(8);
+    const live = new AuthzView(fullInput(estate));
+    const everUsers = new Set(estate.users.keys());
+    const everIds = new Map([...estate.entities.values()].map((x) => [x.id, x.type]));
+    for (let step = 0; step < 400; step++) {
+      const { what, companies } = mutate(estate, rand);
+      if (rand(2) === 0) addGrant(estate, rand);
+      for (const u of estate.users.keys()) everUsers.add(u);
+      for (const x of estate.entities.values()) everIds.set(x.id, x.type);
+      // Every company reloaded, as after a bulk change: each reload rewrites all its lists.
+      const compactions = compact.mock.calls.length;
+      live.replaceParts(new Map(COMPANIES.map((c) => [c, partInput(estate, c)])));
+      // Right after each compaction (every list must have moved), and now and then.
+      if (compact.mock.calls.length > compactions || step % 50 === 49) {
+        expectSameAnswers(
+          live,
+          new AuthzView(fullInput(estate)),
+          everUsers,
+          everIds,
+          `step ${step} (${what}, ${companies})`,
+        );
+      }
+    }
+    expect(compact.mock.calls.length).toBeGreaterThan(1);
+    compact.mockRestore();
   });
 
   it('builds the same view from one input as from per-company parts', () => {

@@ -1,4 +1,5 @@
 import { ENTITY_TYPES, PERMISSIONS, type Permission } from './catalogue.js';
+import { ListPool } from './list-pool.js';
 
 /**
  * "May user U do permission X on entity E": one pure, in-memory answer.
@@ -101,15 +102,25 @@ function grantNode(g: Grant): number | null {
 type Roles = number | number[];
 
 /**
- * Who holds which roles on one node. Most nodes have a few associations: a flat
- * [principal key, role id, …] list, scanned, is faster to check than a map;
- * a node with many gets a map.
+ * Most nodes have a few associations: a flat [principal key, role id, …] list,
+ * scanned, is faster to check than a map; a node with more pairs gets a map.
  */
-type Holders = number[] | Map<number, Roles>;
 const FLAT_MAX = 8;
-/** The holder slot of an entity (see AuthzView.tree): nobody, or several (in manyHolders). */
-const HOLDER_NONE = 0;
-const HOLDER_MANY = -1;
+/** The holders count of a node whose holders are in `bigHolders`. */
+const HOLDERS_IN_MAP = -1;
+
+// Slots of one entity in AuthzView.tree.
+const E = 8;
+const PARENT = 0;
+const TYPE = 1;
+const OWNER = 2;
+const HOLDERS = 3;
+const CLIENT_GROUPS = 6;
+// Slots of one user in AuthzView.users, and of one company in AuthzView.companyNodes.
+const U = 4;
+const U_COMPANY = 0;
+const U_GROUPS = 1;
+const C = 4;
 
 /** What one part put into the shared structures, so replacing it can take exactly that out. */
 interface Part {
@@ -125,42 +136,62 @@ interface Part {
   groups: number[];
 }
 
+/** What a replacement changed, to be written into the check's arrays once at the end. */
+interface Touched {
+  /** Nodes whose holders to recompute. */
+  nodes: Set<number>;
+  /** Clients whose client groups changed. */
+  clients: Set<number>;
+  /** Users whose user groups changed. */
+  users: Set<number>;
+}
+
 const EMPTY: readonly number[] = [];
 
+/** Whether `value` is among the `count` ints of `list` from `at`. */
+function includes(list: Int32Array, at: number, count: number, value: number): boolean {
+  for (let i = at; i < at + count; i++) if (list[i] === value) return true;
+  return false;
+}
+
 export class AuthzView {
-  // Shared by all parts.
+  // What a check reads is in typed arrays indexed by id, not in maps: a check
+  // is a chain of dependent reads over a large heap, so it is as fast as the
+  // number of distinct cache lines (and pages) it touches.
   /**
-   * Per entity id, four slots side by side, so a check touches one cache line
-   * per level of the tree: parent id (0 = none), type (0 = no such entity), and
-   * who holds roles there: HOLDER_NONE, HOLDER_MANY (see `manyHolders`), or the
-   * one principal key + 1 with its role id in the fourth slot (the common case).
+   * Per entity id, E slots (32 bytes, so an entity never straddles a cache
+   * line, and nested entities, which have near ids, share lines): PARENT (0 =
+   * none), TYPE (0 = no such entity), OWNER (its company), HOLDERS (who holds
+   * roles there: a ListPool list of [principal key, role id] pairs, or
+   * HOLDERS_IN_MAP), CLIENT_GROUPS (a client's client groups: a ListPool list).
    */
-  private tree = new Int32Array(4 * 1024);
-  /** Per entity id: the owning company. */
-  private owner = new Int32Array(1024);
-  /** Per entity id: its name (the view answers reads of one entity without a query). */
+  private tree = new Int32Array(E * 1024);
+  /** Per user id, U slots: U_COMPANY (its company + 1; 0 = no such user), U_GROUPS (a ListPool list). */
+  private users = new Int32Array(U * 1024);
+  /** Per company id (the CommCell at 0), C slots: who holds roles on it (as the tree's HOLDERS). */
+  private companyNodes = new Int32Array(C * 64);
+  /** The lists the slots above point to. */
+  private readonly pool = new ListPool();
+  /** The holders of nodes with more than FLAT_MAX pairs, by node key. */
+  private readonly bigHolders = new Map<number, Map<number, Roles>>();
+  /** role id → OR of its permission bits (0 for none or an unknown role). */
+  private readonly roleMask: number[] = [];
+
+  // What parts are built from; the arrays above are derived from these.
+  private readonly groupsOfClient = new Map<number, number[]>();
+  private readonly groupsOfUser = new Map<number, number[]>();
+  /** node → the associations made on it, for explanations and rebuilding the holders. */
+  private readonly grantsAt = new Map<number, Grant[]>();
+  /** role id → the part that defined it. */
+  private readonly roleOwner = new Map<number, number>();
+  private readonly parts = new Map<number, Part>();
+
+  // Names, for replies: reads of one entity, user, group or role need no query.
   private readonly names: Array<string | undefined> = [];
   private readonly userNames = new Map<number, string>();
   /** user group id → [owning company, name] */
   private readonly groupNames = new Map<number, readonly [number, string]>();
   private readonly roleNames = new Map<number, string>();
-  private readonly groupsOfClient = new Map<number, number[]>();
-  private readonly groupsOfUser = new Map<number, number[]>();
-  private readonly userCompany = new Map<number, number>();
-  /** role id → OR of its permission bits (0 for none or an unknown role). */
-  private readonly roleMask: number[] = [];
-  /** role id → the part that defined it. */
-  private readonly roleOwner = new Map<number, number>();
-  /**
-   * Who holds which roles on a node (associations on an entity of another type
-   * left out): entities with several holders by entity id, and companies by
-   * company id (the CommCell at 0). Arrays, not maps, for the check's speed.
-   */
-  private readonly manyHolders: Array<Holders | undefined> = [];
-  private readonly companyHolders: Array<Holders | undefined> = [];
-  /** node → the associations made on it, for explanations and rebuilding the holders. */
-  private readonly grantsAt = new Map<number, Grant[]>();
-  private readonly parts = new Map<number, Part>();
 
   /** Builds every part from one input (each row goes to the part of the company that owns it). */
   constructor(input?: ViewInput) {
@@ -190,32 +221,44 @@ export class AuthzView {
    * sees it half done.
    */
   replaceParts(parts: ReadonlyMap<number, ViewInput>): void {
-    const touched = new Set<number>();
+    const touched: Touched = { nodes: new Set(), clients: new Set(), users: new Set() };
     // Everything out first, then everything in: a user or entity moving between two
     // replaced parts ends up in the new one whatever the order.
     for (const companyId of parts.keys()) this.removePart(companyId, touched);
     for (const [companyId, input] of parts) this.addPart(companyId, input, touched);
-    for (const node of touched) this.rebuild(node);
+    for (const node of touched.nodes) this.rebuild(node);
+    for (const client of touched.clients) {
+      const groups = this.groupsOfClient.get(client) ?? EMPTY;
+      this.ensure(client);
+      for (const g of groups) this.ensure(g);
+      this.pool.write(this.tree, client * E + CLIENT_GROUPS, 1, groups);
+    }
+    for (const user of touched.users) {
+      this.ensureUser(user);
+      this.pool.write(this.users, user * U + U_GROUPS, 1, this.groupsOfUser.get(user) ?? EMPTY);
+    }
+    if (this.pool.wasteful()) this.compact();
   }
 
-  private removePart(companyId: number, touched: Set<number>): void {
+  private removePart(companyId: number, touched: Touched): void {
     const old = this.parts.get(companyId);
     if (!old) return;
     this.parts.delete(companyId);
+    const tree = this.tree;
     for (const id of old.entities) {
       // Only if no other part has taken it over since.
-      if (this.tree[id * 4 + 1] === 0 || this.owner[id] !== companyId) continue;
-      this.tree[id * 4] = 0;
-      this.tree[id * 4 + 1] = 0;
-      this.owner[id] = 0;
+      if (tree[id * E + TYPE] === 0 || tree[id * E + OWNER] !== companyId) continue;
+      tree[id * E + PARENT] = 0;
+      tree[id * E + TYPE] = 0;
+      tree[id * E + OWNER] = 0;
       this.names[id] = undefined;
-      if (this.grantsAt.has(id)) touched.add(id);
+      if (this.grantsAt.has(id)) touched.nodes.add(id);
     }
-    unpair(this.groupsOfClient, old.clientGroups);
-    unpair(this.groupsOfUser, old.memberships);
+    unpair(this.groupsOfClient, old.clientGroups, touched.clients);
+    unpair(this.groupsOfUser, old.memberships, touched.users);
     for (const user of old.users) {
-      if (this.userCompany.get(user) !== companyId) continue;
-      this.userCompany.delete(user);
+      if (this.users[user * U + U_COMPANY] !== companyId + 1) continue;
+      this.users[user * U + U_COMPANY] = 0;
       this.userNames.delete(user);
     }
     for (const group of old.groups) {
@@ -240,12 +283,12 @@ export class AuthzView {
         const kept = list.filter((g) => !gone.has(g));
         if (kept.length > 0) this.grantsAt.set(node, kept);
         else this.grantsAt.delete(node);
-        touched.add(node);
+        touched.nodes.add(node);
       }
     }
   }
 
-  private addPart(companyId: number, input: ViewInput, touched: Set<number>): void {
+  private addPart(companyId: number, input: ViewInput, touched: Touched): void {
     const part: Part = {
       entities: [],
       clientGroups: [],
@@ -257,23 +300,27 @@ export class AuthzView {
     };
     for (const e of input.entities) {
       this.ensure(e.id);
-      this.tree[e.id * 4] = e.parentId ?? 0;
-      this.tree[e.id * 4 + 1] = e.type;
-      this.owner[e.id] = e.companyId;
+      const s = e.id * E;
+      this.tree[s + PARENT] = e.parentId ?? 0;
+      this.tree[s + TYPE] = e.type;
+      this.tree[s + OWNER] = e.companyId;
       this.names[e.id] = e.name;
       part.entities.push(e.id);
-      if (this.grantsAt.has(e.id)) touched.add(e.id);
+      if (this.grantsAt.has(e.id)) touched.nodes.add(e.id);
     }
     for (const [group, client] of input.clientGroups) {
       push(this.groupsOfClient, client, group);
       part.clientGroups.push(group, client);
+      touched.clients.add(client);
     }
     for (const [group, user] of input.memberships) {
       push(this.groupsOfUser, user, group);
       part.memberships.push(group, user);
+      touched.users.add(user);
     }
     for (const [user, company, name] of input.userCompanies) {
-      this.userCompany.set(user, company);
+      this.ensureUser(user);
+      this.users[user * U + U_COMPANY] = company + 1;
       if (name !== undefined) this.userNames.set(user, name);
       part.users.push(user);
     }
@@ -307,7 +354,7 @@ export class AuthzView {
       if (node === null) continue;
       push(this.grantsAt, node, g);
       part.grants.push(g);
-      touched.add(node);
+      touched.nodes.add(node);
     }
     const empty =
       part.entities.length +
@@ -337,76 +384,103 @@ export class AuthzView {
       else held.push(g.roleId);
       pairs++;
     }
-    let holders: Holders | undefined;
-    if (byPrincipal.size === 0) holders = undefined;
-    else if (pairs > FLAT_MAX) holders = byPrincipal;
-    else {
-      const flat: number[] = [];
+    let slots: Int32Array;
+    let at: number;
+    if (node < 0) {
+      const company = -node - 1;
+      if (pairs > 0) this.ensureCompany(company);
+      else if (company * C >= this.companyNodes.length) return;
+      slots = this.companyNodes;
+      at = company * C;
+    } else {
+      // Holders only ever exist on an entity that does (validAt): its slots are there.
+      if (node * E >= this.tree.length) return;
+      slots = this.tree;
+      at = node * E + HOLDERS;
+    }
+    const flat: number[] = [];
+    if (pairs <= FLAT_MAX) {
       for (const [principal, roles] of byPrincipal) {
         for (const role of typeof roles === 'number' ? [roles] : roles) flat.push(principal, role);
       }
-      holders = flat;
     }
-    if (node < 0) {
-      const at = -node - 1;
-      if (holders !== undefined || at < this.companyHolders.length) this.companyHolders[at] = holders;
-      return;
+    this.pool.write(slots, at, 2, flat);
+    if (pairs > FLAT_MAX) {
+      slots[at] = HOLDERS_IN_MAP;
+      this.bigHolders.set(node, byPrincipal);
+    } else {
+      this.bigHolders.delete(node);
     }
-    // Holders only ever exist on an entity that does (validAt): its slots are there.
-    if (node * 4 >= this.tree.length) return;
-    const only = pairs === 1 ? (holders as number[]) : null;
-    this.tree[node * 4 + 2] = holders === undefined ? HOLDER_NONE : only ? (only[0] as number) + 1 : HOLDER_MANY;
-    this.tree[node * 4 + 3] = only ? (only[1] as number) : 0;
-    if (only === null && holders !== undefined) this.manyHolders[node] = holders;
-    else if (node < this.manyHolders.length) this.manyHolders[node] = undefined;
   }
 
-  /** Room in the entity arrays for `id`. */
+  /** Copies the pool's live lists into a fresh one (see ListPool). */
+  private compact(): void {
+    const { tree, users, companyNodes } = this;
+    this.pool.compact((move) => {
+      for (let s = 0; s < tree.length; s += E) {
+        move(tree, s + HOLDERS, 2);
+        move(tree, s + CLIENT_GROUPS, 1);
+      }
+      for (let s = 0; s < users.length; s += U) move(users, s + U_GROUPS, 1);
+      for (let s = 0; s < companyNodes.length; s += C) move(companyNodes, s, 2);
+    });
+  }
+
+  /** Room in the entity slots for `id`. */
   private ensure(id: number): void {
-    if (id < this.owner.length) return;
-    let n = this.owner.length;
-    while (n <= id) n *= 2;
-    const tree = new Int32Array(n * 4);
-    tree.set(this.tree);
-    this.tree = tree;
-    const owner = new Int32Array(n);
-    owner.set(this.owner);
-    this.owner = owner;
+    this.tree = room(this.tree, E, id);
+  }
+
+  private ensureUser(id: number): void {
+    this.users = room(this.users, U, id);
+  }
+
+  private ensureCompany(id: number): void {
+    this.companyNodes = room(this.companyNodes, C, id);
+  }
+
+  /** The type of entity `id`; 0 when there is none (any id, even not an integer, is safe to ask about). */
+  private typeOf(id: number): number {
+    const s = id * E;
+    return (id | 0) === id && s >= 0 && s < this.tree.length ? (this.tree[s + TYPE] as number) : 0;
   }
 
   /** An association on an entity counts only while that entity exists with the association's type. */
   private validAt(g: Grant, node: number): boolean {
-    return node < 0 || (g.entityType !== 0 && this.tree[node * 4 + 1] === g.entityType);
+    return node < 0 || (g.entityType !== 0 && this.typeOf(node) === g.entityType);
   }
 
   /** The node key of an entity reference, or null when no such entity exists. */
   private nodeOf(ref: EntityRef): number | null {
     if (ref.type === ENTITY_TYPES.commcell) return ref.id === 0 ? COMMCELL_NODE : null;
     if (ref.type === ENTITY_TYPES.company) return companyNode(ref.id);
-    return ref.type !== 0 && this.tree[ref.id * 4 + 1] === ref.type ? ref.id : null;
+    return ref.type !== 0 && this.typeOf(ref.id) === ref.type ? ref.id : null;
   }
 
   /** The company that owns an entity; null when it does not exist. */
   companyOf(ref: EntityRef): number | null {
     if (ref.type === ENTITY_TYPES.commcell) return ref.id === 0 ? 0 : null;
     if (ref.type === ENTITY_TYPES.company) return ref.id;
-    return ref.type !== 0 && this.tree[ref.id * 4 + 1] === ref.type ? (this.owner[ref.id] as number) : null;
+    return ref.type !== 0 && this.typeOf(ref.id) === ref.type ? (this.tree[ref.id * E + OWNER] as number) : null;
   }
 
   /** The company a user belongs to; null for an unknown user. */
   companyOfUser(userId: number): number | null {
-    return this.userCompany.get(userId) ?? null;
+    const s = userId * U;
+    if ((userId | 0) !== userId || s < 0 || s >= this.users.length) return null;
+    const company = (this.users[s + U_COMPANY] as number) - 1;
+    return company < 0 ? null : company;
   }
 
   /** An entity of the tree (not a company or the CommCell); null when no such entity of that type exists. */
   entity(ref: EntityRef): EntityInView | null {
     if (ref.type === ENTITY_TYPES.commcell || ref.type === ENTITY_TYPES.company) return null;
-    if (ref.type === 0 || this.tree[ref.id * 4 + 1] !== ref.type) return null;
-    const parent = this.tree[ref.id * 4] as number;
+    if (ref.type === 0 || this.typeOf(ref.id) !== ref.type) return null;
+    const parent = this.tree[ref.id * E + PARENT] as number;
     return {
       id: ref.id,
       type: ref.type,
-      companyId: this.owner[ref.id] as number,
+      companyId: this.tree[ref.id * E + OWNER] as number,
       parentId: parent === 0 ? null : parent,
       name: this.names[ref.id] ?? '',
     };
@@ -446,9 +520,9 @@ export class AuthzView {
     if (userCompany !== 0 && owner !== userCompany) return [];
     const nodes: number[] = [];
     if (start > 0) {
-      for (let id = start; id > 0; id = this.tree[id * 4] as number) {
+      for (let id = start; id > 0; id = this.tree[id * E + PARENT] as number) {
         nodes.push(id);
-        if (this.tree[id * 4 + 1] === ENTITY_TYPES.client) {
+        if (this.tree[id * E + TYPE] === ENTITY_TYPES.client) {
           for (const g of this.groupsOfClient.get(id) ?? []) nodes.push(g);
         }
       }
@@ -462,60 +536,88 @@ export class AuthzView {
 
   allowed(userId: number, permission: Permission, ref: EntityRef): boolean {
     const bit = BIT.get(permission) as number;
-    const userCompany = this.userCompany.get(userId);
-    if (userCompany === undefined) return false;
+    const userCompany = this.companyOfUser(userId);
+    if (userCompany === null) return false;
     const start = this.nodeOf(ref);
     if (start === null) return false;
     const owner = this.companyOf(ref) as number;
     if (userCompany !== 0 && owner !== userCompany) return false;
-    const groups = this.groupsOfUser.get(userId) ?? EMPTY;
+    // The user's groups: in its own slots when it has one, else in the pool.
+    const users = this.users;
+    const u = userId * U + U_GROUPS;
+    const groupCount = users[u] as number;
+    const groups = groupCount > 1 ? this.pool.data : users;
+    const groupsAt = groupCount > 1 ? (users[u + 1] as number) : u + 1;
     const me = userKey(userId);
     let last = start;
     if (start > 0) {
       const tree = this.tree;
-      for (let id = start; id > 0; id = tree[id * 4] as number) {
-        if (this.holdsOnEntity(id, me, groups, bit)) return true;
-        if (tree[id * 4 + 1] === ENTITY_TYPES.client) {
-          for (const g of this.groupsOfClient.get(id) ?? EMPTY) {
-            if (this.holdsOnEntity(g, me, groups, bit)) return true;
+      for (let id = start; id > 0; id = tree[id * E + PARENT] as number) {
+        const s = id * E;
+        if (this.holdsAt(tree, s + HOLDERS, id, me, groups, groupsAt, groupCount, bit)) return true;
+        const count = tree[s + CLIENT_GROUPS] as number;
+        if (count !== 0 && tree[s + TYPE] === ENTITY_TYPES.client) {
+          const list = count > 1 ? this.pool.data : tree;
+          const at = count > 1 ? (tree[s + CLIENT_GROUPS + 1] as number) : s + CLIENT_GROUPS + 1;
+          for (let i = at; i < at + count; i++) {
+            const g = list[i] as number;
+            if (this.holdsAt(tree, g * E + HOLDERS, g, me, groups, groupsAt, groupCount, bit)) return true;
           }
         }
       }
       last = companyNode(owner);
-      if (this.holds(this.companyHolders[-last - 1], me, groups, bit)) return true;
-    } else if (this.holds(this.companyHolders[-start - 1], me, groups, bit)) {
-      return true;
     }
-    return userCompany === 0 && last !== COMMCELL_NODE && this.holds(this.companyHolders[0], me, groups, bit);
+    if (this.holdsOnCompany(-last - 1, me, groups, groupsAt, groupCount, bit)) return true;
+    return userCompany === 0 && last !== COMMCELL_NODE && this.holdsOnCompany(0, me, groups, groupsAt, groupCount, bit);
   }
 
-  /** Whether principal `me` (a user key), or one of its groups, holds a role with `bit` on an entity. */
-  private holdsOnEntity(id: number, me: number, groups: readonly number[], bit: number): boolean {
-    const holder = this.tree[id * 4 + 2];
-    if (holder === HOLDER_NONE || holder === undefined) return false;
-    if (holder === HOLDER_MANY) return this.holds(this.manyHolders[id], me, groups, bit);
-    const key = holder - 1;
+  private holdsOnCompany(
+    company: number,
+    me: number,
+    groups: Int32Array,
+    groupsAt: number,
+    groupCount: number,
+    bit: number,
+  ): boolean {
+    const at = company * C;
     return (
-      (key === me || ((key & 1) === 1 && groups.includes((key - 1) / 2))) &&
-      ((this.roleMask[this.tree[id * 4 + 3] as number] ?? 0) & bit) !== 0
+      at < this.companyNodes.length &&
+      this.holdsAt(this.companyNodes, at, -company - 1, me, groups, groupsAt, groupCount, bit)
     );
   }
 
-  /** Whether principal `me`, or one of its groups, holds a role with `bit` among these holders. */
-  private holds(holders: Holders | undefined, me: number, groups: readonly number[], bit: number): boolean {
-    if (holders === undefined) return false;
-    if (Array.isArray(holders)) {
-      for (let i = 0; i < holders.length; i += 2) {
-        const key = holders[i] as number;
-        if (key === me || ((key & 1) === 1 && groups.includes((key - 1) / 2))) {
-          if (((this.roleMask[holders[i + 1] as number] ?? 0) & bit) !== 0) return true;
-        }
+  /**
+   * Whether user key `me`, or one of its groups (`groupCount` ids of `groups`
+   * from `groupsAt`), holds a role with `bit` among the holders listed at
+   * slots[at] of node `node`.
+   */
+  private holdsAt(
+    slots: Int32Array,
+    at: number,
+    node: number,
+    me: number,
+    groups: Int32Array,
+    groupsAt: number,
+    groupCount: number,
+    bit: number,
+  ): boolean {
+    const count = slots[at] as number;
+    if (count === 0) return false;
+    if (count === HOLDERS_IN_MAP) {
+      const holders = this.bigHolders.get(node) as Map<number, Roles>;
+      if (this.grants(holders.get(me), bit)) return true;
+      for (let i = groupsAt; i < groupsAt + groupCount; i++) {
+        if (this.grants(holders.get(groupKey(groups[i] as number)), bit)) return true;
       }
       return false;
     }
-    if (this.grants(holders.get(me), bit)) return true;
-    for (let i = 0; i < groups.length; i++) {
-      if (this.grants(holders.get(groupKey(groups[i] as number)), bit)) return true;
+    const list = count > 1 ? this.pool.data : slots;
+    const from = count > 1 ? (slots[at + 1] as number) : at + 1;
+    for (let i = from; i < from + 2 * count; i += 2) {
+      const key = list[i] as number;
+      if (key === me || ((key & 1) === 1 && includes(groups, groupsAt, groupCount, key >> 1))) {
+        if (((this.roleMask[list[i + 1] as number] ?? 0) & bit) !== 0) return true;
+      }
     }
     return false;
   }
@@ -530,8 +632,8 @@ export class AuthzView {
   /** The associations that give `permission` on `ref` to the user, nearest entity first. */
   explain(userId: number, permission: Permission, ref: EntityRef): { allowed: boolean; grants: Grant[] } {
     const bit = BIT.get(permission) as number;
-    const userCompany = this.userCompany.get(userId);
-    if (userCompany === undefined) return { allowed: false, grants: [] };
+    const userCompany = this.companyOfUser(userId);
+    if (userCompany === null) return { allowed: false, grants: [] };
     const groups = new Set(this.groupsOfUser.get(userId) ?? []);
     const found: Grant[] = [];
     for (const node of this.nodesAbove(ref, userCompany)) {
@@ -543,6 +645,16 @@ export class AuthzView {
     }
     return { allowed: found.length > 0, grants: found };
   }
+}
+
+/** `slots` (`width` ints per id) with room for `id`: itself, or a copy twice as large as needed. */
+function room(slots: Int32Array<ArrayBuffer>, width: number, id: number): Int32Array<ArrayBuffer> {
+  if (id * width < slots.length) return slots;
+  let n = slots.length;
+  while (n <= id * width) n *= 2;
+  const grown = new Int32Array(n);
+  grown.set(slots);
+  return grown;
 }
 
 /** One company's rows, as arrays (a ViewInput that can be appended to). */
@@ -630,11 +742,12 @@ function push<T>(map: Map<number, T[]>, key: number, value: T): void {
   else map.set(key, [value]);
 }
 
-/** Takes [key-owner, key, …] pairs back out of a key → owners map, one occurrence each. */
-function unpair(map: Map<number, number[]>, pairs: readonly number[]): void {
+/** Takes [key-owner, key, …] pairs back out of a key → owners map, one occurrence each, noting the keys. */
+function unpair(map: Map<number, number[]>, pairs: readonly number[], keys: Set<number>): void {
   for (let i = 0; i < pairs.length; i += 2) {
     const owner = pairs[i] as number;
     const key = pairs[i + 1] as number;
+    keys.add(key);
     const list = map.get(key);
     if (!list) continue;
     const at = list.indexOf(owner);
