@@ -1,5 +1,7 @@
 // In-process permission checks against a generated estate of about 1 M
-// entities, 100 k users, 10 k groups and 1 M associations (issue 3's size).
+// entities, 100 k users, 10 k groups and 1 M associations (issue 3's size):
+// 2 M checks cycling through 4096 queries (hot in the cache), then 2 M checks
+// all different (what traffic over the whole estate costs).
 //   npx tsx bench/authz.ts            (BENCH_COMPANIES=1000 by default)
 import { AuthzView, type Grant, type TreeEntity } from '../src/domain/authz.js';
 import { BUILTIN_ROLES, ENTITY_TYPES as T } from '../src/domain/catalogue.js';
