@@ -121,6 +121,54 @@ describe('AuthzView', () => {
     expect(v.allowed(99, 'View', sub)).toBe(false);
   });
 
+  it('answers false for a company or entity id that is not a whole number, or negative', () => {
+    // A fractional company id once read into the middle of another company's slots.
+    const v = view([g(T.client, 30, 'user', 1, VIEW), g(T.company, 7, 'user', 1, RESTORE)]);
+    for (const id of [7.25, -3, -1, Number.NaN, 2 ** 31]) {
+      for (const type of [T.company, T.client, T.subclient]) {
+        const ref = { type, id };
+        expect([v.allowed(1, 'View', ref), v.exists(ref), v.companyOf(ref)], `${type}:${id}`).toEqual([
+          false,
+          false,
+          null,
+        ]);
+      }
+    }
+    expect([v.allowed(1.5, 'View', sub), v.companyOfUser(-2), v.companyOfUser(2.5)]).toEqual([false, null, null]);
+    expect(v.allowed(1, 'View', { type: T.company, id: 7 })).toBe(true);
+  });
+
+  it('refuses a replacement holding an id it cannot hold, and is left as it was', () => {
+    const v = view([g(T.client, 30, 'user', 2, VIEW)]);
+    const company7 = {
+      entities: entities.filter((e) => e.companyId === 7),
+      clientGroups: base.clientGroups,
+      rolePermissions: [],
+      memberships: [[200, 3]] as const,
+      // The association of user 2 revoked, in the same replacement as a user beyond the view's ids.
+      grants: [],
+    };
+    for (const userCompanies of [
+      [
+        [2, 7],
+        [2 ** 30, 7],
+      ],
+      [
+        [2, 7],
+        [1.5, 7],
+      ],
+    ] as Array<Array<[number, number]>>) {
+      expect(() => v.replacePart(7, { ...company7, userCompanies })).toThrow(RangeError);
+      // Nothing was taken out: the view is whole, as before the failed replacement.
+      expect([v.allowed(2, 'View', sub), v.exists(sub), v.companyOfUser(3)]).toEqual([true, true, 7]);
+    }
+    expect(() =>
+      v.replacePart(7, { ...company7, userCompanies: [], grants: [g(T.client, 30, 'user', 2, -1)] }),
+    ).toThrow('the permission view holds role ids from 1 to 1073741823; got -1');
+    v.replacePart(7, { ...company7, userCompanies: [[2, 7]] });
+    expect(v.allowed(2, 'View', sub)).toBe(false);
+  });
+
   it('explains which associations give a permission, nearest first', () => {
     const grants = [
       g(T.commcell, 0, 'group', 100, MASTER),

@@ -57,20 +57,20 @@ export interface Grant {
 }
 
 export interface ViewInput {
-  entities: Iterable<TreeEntity>;
+  entities: readonly TreeEntity[];
   /** [client group id, client id] */
-  clientGroups: Iterable<readonly [number, number]>;
-  grants: Iterable<Grant>;
+  clientGroups: ReadonlyArray<readonly [number, number]>;
+  grants: readonly Grant[];
   /** [role id, permission] */
-  rolePermissions: Iterable<readonly [number, string]>;
+  rolePermissions: ReadonlyArray<readonly [number, string]>;
   /** [user group id, user id] */
-  memberships: Iterable<readonly [number, number]>;
+  memberships: ReadonlyArray<readonly [number, number]>;
   /** user id → owning company id (and, for replies, the user's name) */
-  userCompanies: Iterable<readonly [number, number, string?]>;
+  userCompanies: ReadonlyArray<readonly [number, number, string?]>;
   /** [user group id, name]: the part's user groups, named in replies (Explain). */
-  groupNames?: Iterable<readonly [number, string]>;
+  groupNames?: ReadonlyArray<readonly [number, string]>;
   /** [role id, name]: the part's roles, named in replies (Explain). */
-  roleNames?: Iterable<readonly [number, string]>;
+  roleNames?: ReadonlyArray<readonly [number, string]>;
   /**
    * Only read by the constructor, to split one input into per-company parts:
    * role id → owning company (absent: the CommCell, as for the built-in roles).
@@ -221,6 +221,12 @@ export class AuthzView {
    * sees it half done.
    */
   replaceParts(parts: ReadonlyMap<number, ViewInput>): void {
+    // Checked, and room made, before anything changes: a replacement that cannot be
+    // held throws and leaves the view as it was, never with a part half out.
+    const most = checkIds(parts);
+    this.ensure(most.entity);
+    this.ensureUser(most.user);
+    this.ensureCompany(most.company);
     const touched: Touched = { nodes: new Set(), clients: new Set(), users: new Set() };
     // Everything out first, then everything in: a user or entity moving between two
     // replaced parts ends up in the new one whatever the order.
@@ -439,7 +445,7 @@ export class AuthzView {
     this.companyNodes = room(this.companyNodes, C, id);
   }
 
-  /** The type of entity `id`; 0 when there is none (any id, even not an integer, is safe to ask about). */
+  /** The type of entity `id`; 0 when there is none (any number is safe to ask about). */
   private typeOf(id: number): number {
     const s = id * E;
     return (id | 0) === id && s >= 0 && s < this.tree.length ? (this.tree[s + TYPE] as number) : 0;
@@ -453,14 +459,14 @@ export class AuthzView {
   /** The node key of an entity reference, or null when no such entity exists. */
   private nodeOf(ref: EntityRef): number | null {
     if (ref.type === ENTITY_TYPES.commcell) return ref.id === 0 ? COMMCELL_NODE : null;
-    if (ref.type === ENTITY_TYPES.company) return companyNode(ref.id);
+    if (ref.type === ENTITY_TYPES.company) return isId(ref.id, 0) ? companyNode(ref.id) : null;
     return ref.type !== 0 && this.typeOf(ref.id) === ref.type ? ref.id : null;
   }
 
   /** The company that owns an entity; null when it does not exist. */
   companyOf(ref: EntityRef): number | null {
     if (ref.type === ENTITY_TYPES.commcell) return ref.id === 0 ? 0 : null;
-    if (ref.type === ENTITY_TYPES.company) return ref.id;
+    if (ref.type === ENTITY_TYPES.company) return isId(ref.id, 0) ? ref.id : null;
     return ref.type !== 0 && this.typeOf(ref.id) === ref.type ? (this.tree[ref.id * E + OWNER] as number) : null;
   }
 
@@ -645,6 +651,57 @@ export class AuthzView {
     }
     return { allowed: found.length > 0, grants: found };
   }
+}
+
+/**
+ * The largest id the view holds: keys of principals (2 × id + 1) and every id
+ * must fit the check's 32-bit slots. Ids are database sequence values, far
+ * below this; the arrays grow with the largest id, so memory runs out first.
+ */
+const MAX_ID = 2 ** 30 - 1;
+
+const isId = (id: number, least: number) => Number.isInteger(id) && id >= least && id <= MAX_ID;
+
+function checkId(what: string, id: number, least = 1): number {
+  if (!isId(id, least))
+    throw new RangeError(`the permission view holds ${what} ids from ${least} to ${MAX_ID}; got ${id}`);
+  return id;
+}
+
+/** Throws on an id the view cannot hold; returns the largest entity, user and company ids. */
+function checkIds(parts: ReadonlyMap<number, ViewInput>): { entity: number; user: number; company: number } {
+  let entity = 0;
+  let user = 0;
+  let company = 0;
+  for (const [companyId, input] of parts) {
+    company = Math.max(company, checkId('company', companyId, 0));
+    for (const e of input.entities) {
+      entity = Math.max(entity, checkId('entity', e.id));
+      if (e.parentId !== null) checkId('entity', e.parentId);
+      company = Math.max(company, checkId('company', e.companyId, 0));
+    }
+    for (const [group, client] of input.clientGroups) {
+      entity = Math.max(entity, checkId('entity', group), checkId('entity', client));
+    }
+    for (const [group, member] of input.memberships) {
+      checkId('user group', group);
+      user = Math.max(user, checkId('user', member));
+    }
+    for (const [id, userCompany] of input.userCompanies) {
+      user = Math.max(user, checkId('user', id));
+      company = Math.max(company, checkId('company', userCompany, 0));
+    }
+    for (const [group] of input.groupNames ?? []) checkId('user group', group);
+    for (const [role] of input.rolePermissions) checkId('role', role);
+    for (const [role] of input.roleNames ?? []) checkId('role', role);
+    for (const g of input.grants) {
+      checkId(g.principalKind === 'user' ? 'user' : 'user group', g.principalId);
+      checkId('role', g.roleId);
+      if (g.entityType === ENTITY_TYPES.company) company = Math.max(company, checkId('company', g.entityId, 0));
+      else if (g.entityType !== ENTITY_TYPES.commcell) checkId('entity', g.entityId);
+    }
+  }
+  return { entity, user, company };
 }
 
 /** `slots` (`width` ints per id) with room for `id`: itself, or a copy twice as large as needed. */
