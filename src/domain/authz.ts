@@ -224,23 +224,20 @@ export class AuthzView {
     // Checked, and room made, before anything changes: a replacement that cannot be
     // held throws and leaves the view as it was, never with a part half out.
     const most = checkIds(parts);
-    this.ensure(most.entity);
-    this.ensureUser(most.user);
-    this.ensureCompany(most.company);
+    this.tree = room(this.tree, E, most.entity);
+    this.users = room(this.users, U, most.user);
+    this.companyNodes = room(this.companyNodes, C, most.company);
     const touched: Touched = { nodes: new Set(), clients: new Set(), users: new Set() };
     // Everything out first, then everything in: a user or entity moving between two
     // replaced parts ends up in the new one whatever the order.
     for (const companyId of parts.keys()) this.removePart(companyId, touched);
     for (const [companyId, input] of parts) this.addPart(companyId, input, touched);
     for (const node of touched.nodes) this.rebuild(node);
+    // Every id below has its slots: made room for above, or by an earlier replacement.
     for (const client of touched.clients) {
-      const groups = this.groupsOfClient.get(client) ?? EMPTY;
-      this.ensure(client);
-      for (const g of groups) this.ensure(g);
-      this.pool.write(this.tree, client * E + CLIENT_GROUPS, 1, groups);
+      this.pool.write(this.tree, client * E + CLIENT_GROUPS, 1, this.groupsOfClient.get(client) ?? EMPTY);
     }
     for (const user of touched.users) {
-      this.ensureUser(user);
       this.pool.write(this.users, user * U + U_GROUPS, 1, this.groupsOfUser.get(user) ?? EMPTY);
     }
     if (this.pool.wasteful()) this.compact();
@@ -305,7 +302,6 @@ export class AuthzView {
       groups: [],
     };
     for (const e of input.entities) {
-      this.ensure(e.id);
       const s = e.id * E;
       this.tree[s + PARENT] = e.parentId ?? 0;
       this.tree[s + TYPE] = e.type;
@@ -325,7 +321,6 @@ export class AuthzView {
       touched.users.add(user);
     }
     for (const [user, company, name] of input.userCompanies) {
-      this.ensureUser(user);
       this.users[user * U + U_COMPANY] = company + 1;
       if (name !== undefined) this.userNames.set(user, name);
       part.users.push(user);
@@ -390,20 +385,10 @@ export class AuthzView {
       else held.push(g.roleId);
       pairs++;
     }
-    let slots: Int32Array;
-    let at: number;
-    if (node < 0) {
-      const company = -node - 1;
-      if (pairs > 0) this.ensureCompany(company);
-      else if (company * C >= this.companyNodes.length) return;
-      slots = this.companyNodes;
-      at = company * C;
-    } else {
-      // Holders only ever exist on an entity that does (validAt): its slots are there.
-      if (node * E >= this.tree.length) return;
-      slots = this.tree;
-      at = node * E + HOLDERS;
-    }
+    const slots = node < 0 ? this.companyNodes : this.tree;
+    const at = node < 0 ? (-node - 1) * C : node * E + HOLDERS;
+    // Room was made for every node with holders (checkIds); one without slots has none to clear.
+    if (at >= slots.length) return;
     const flat: number[] = [];
     if (pairs <= FLAT_MAX) {
       for (const [principal, roles] of byPrincipal) {
@@ -430,19 +415,6 @@ export class AuthzView {
       for (let s = 0; s < users.length; s += U) move(users, s + U_GROUPS, 1);
       for (let s = 0; s < companyNodes.length; s += C) move(companyNodes, s, 2);
     });
-  }
-
-  /** Room in the entity slots for `id`. */
-  private ensure(id: number): void {
-    this.tree = room(this.tree, E, id);
-  }
-
-  private ensureUser(id: number): void {
-    this.users = room(this.users, U, id);
-  }
-
-  private ensureCompany(id: number): void {
-    this.companyNodes = room(this.companyNodes, C, id);
   }
 
   /** The type of entity `id`; 0 when there is none (any number is safe to ask about). */
@@ -552,8 +524,8 @@ export class AuthzView {
     const users = this.users;
     const u = userId * U + U_GROUPS;
     const groupCount = users[u] as number;
-    const groups = groupCount > 1 ? this.pool.data : users;
-    const groupsAt = groupCount > 1 ? (users[u + 1] as number) : u + 1;
+    const groups = this.pool.arrayOf(users, u);
+    const groupsAt = this.pool.startOf(users, u);
     const me = userKey(userId);
     let last = start;
     if (start > 0) {
@@ -563,8 +535,8 @@ export class AuthzView {
         if (this.holdsAt(tree, s + HOLDERS, id, me, groups, groupsAt, groupCount, bit)) return true;
         const count = tree[s + CLIENT_GROUPS] as number;
         if (count !== 0 && tree[s + TYPE] === ENTITY_TYPES.client) {
-          const list = count > 1 ? this.pool.data : tree;
-          const at = count > 1 ? (tree[s + CLIENT_GROUPS + 1] as number) : s + CLIENT_GROUPS + 1;
+          const list = this.pool.arrayOf(tree, s + CLIENT_GROUPS);
+          const at = this.pool.startOf(tree, s + CLIENT_GROUPS);
           for (let i = at; i < at + count; i++) {
             const g = list[i] as number;
             if (this.holdsAt(tree, g * E + HOLDERS, g, me, groups, groupsAt, groupCount, bit)) return true;
@@ -617,8 +589,8 @@ export class AuthzView {
       }
       return false;
     }
-    const list = count > 1 ? this.pool.data : slots;
-    const from = count > 1 ? (slots[at + 1] as number) : at + 1;
+    const list = this.pool.arrayOf(slots, at);
+    const from = this.pool.startOf(slots, at);
     for (let i = from; i < from + 2 * count; i += 2) {
       const key = list[i] as number;
       if (key === me || ((key & 1) === 1 && includes(groups, groupsAt, groupCount, key >> 1))) {

@@ -5,9 +5,8 @@ import { ListPool } from './list-pool.js';
 function read(pool: ListPool, slots: Int32Array, at: number, width: number): number[] {
   const count = slots[at] as number;
   if (count <= 0) return [];
-  if (count === 1) return [...slots.subarray(at + 1, at + 1 + width)];
-  const from = slots[at + 1] as number;
-  return [...pool.data.subarray(from, from + count * width)];
+  const from = pool.startOf(slots, at);
+  return [...pool.arrayOf(slots, at).subarray(from, from + count * width)];
 }
 
 describe('ListPool', () => {

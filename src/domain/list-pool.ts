@@ -35,6 +35,16 @@ export class ListPool {
     }
   }
 
+  /** The array that holds the list referenced at slots[at]: `slots` itself (one item, inline) or the pool's. */
+  arrayOf(slots: Int32Array, at: number): Int32Array {
+    return (slots[at] as number) > 1 ? this.data : slots;
+  }
+
+  /** Where the list referenced at slots[at] starts in `arrayOf(slots, at)`. */
+  startOf(slots: Int32Array, at: number): number {
+    return (slots[at] as number) > 1 ? (slots[at + 1] as number) : at + 1;
+  }
+
   /** Whether enough is garbage that compacting pays. */
   wasteful(): boolean {
     return this.garbage > 4096 && this.garbage * 2 > this.used;
