@@ -7,6 +7,7 @@ import { COMMCELL } from '../../domain/permissions.js';
 import { allows, onOwnCompany } from '../authorize.js';
 import { sendCs } from '../codec.js';
 import { CsError } from '../errors.js';
+import { PagingQuery, readPaging } from '../paging.js';
 import { principalOf } from '../plugin.js';
 
 const Time = Type.String({ maxLength: 40 });
@@ -19,8 +20,7 @@ export const AuditTrailQuery = Type.Object({
   companyId: Type.Optional(Type.Integer({ minimum: 0 })),
   operation: Type.Optional(Type.String({ maxLength: 100 })),
   outcome: Type.Optional(Type.Union([Type.Literal('success'), Type.Literal('failure')])),
-  offset: Type.Optional(Type.Integer({ minimum: 0, default: 0 })),
-  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
+  ...PagingQuery.properties,
 });
 export type AuditTrailQuery = Static<typeof AuditTrailQuery>;
 
@@ -43,6 +43,7 @@ export function registerAuditRoutes(app: FastifyInstance, ctx: AppContext): void
     async (req, reply) => {
       const p = principalOf(req);
       const q = req.query;
+      const page = readPaging(q, 100);
       // Audit View on the CommCell reads every company's trail; on a company, only that company's.
       const everywhere = await allows(req, p, 'Audit View', COMMCELL);
       const companyId = everywhere ? q.companyId : p.companyId;
@@ -57,8 +58,7 @@ export function registerAuditRoutes(app: FastifyInstance, ctx: AppContext): void
         companyId,
         operation: q.operation,
         outcome: q.outcome,
-        offset: q.offset ?? 0,
-        limit: q.limit ?? 100,
+        ...page,
       });
       return sendCs(req, reply, 'App_AuditTrailResp', {
         auditTrail: rows.map((a) => ({

@@ -31,8 +31,9 @@ import { actorOf, pathId } from '../actor.js';
 import { authorize, listScope, type Requirement, sees, type Target, viewOf } from '../authorize.js';
 import { sendCs } from '../codec.js';
 import { CsError, type CsErrorName } from '../errors.js';
+import { PagingQuery, readPaging } from '../paging.js';
 import { principalOf } from '../plugin.js';
-import { Bool, Int, toBool, toInt } from '../schema.js';
+import { Bool, toBool } from '../schema.js';
 
 // ---------------------------------------------------------------------------
 // Who may do what: seeing an entity takes View on it; creating, renaming and
@@ -97,17 +98,9 @@ export type RenameEntityBody = Static<typeof RenameEntityBody>;
 export const EntitiesQuery = Type.Object({
   type: Type.Optional(Type.String({ maxLength: 40 })),
   companyId: Type.Optional(Type.Integer({ minimum: 0 })),
-  offset: Type.Optional(Type.Integer({ minimum: 0, default: 0 })),
-  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
+  ...PagingQuery.properties,
 });
 export type EntitiesQuery = Static<typeof EntitiesQuery>;
-
-/** The product's lists return everything; paging is optional here. */
-export const PageQuery = Type.Object({
-  offset: Type.Optional(Int({ minimum: 0 })),
-  limit: Type.Optional(Int({ minimum: 1 })),
-});
-export type PageQuery = Static<typeof PageQuery>;
 
 export interface ImportReply {
   imported: number;
@@ -371,6 +364,7 @@ function routes(app: FastifyInstance, ctx: AppContext): void {
     async (req, reply) => {
       const p = principalOf(req);
       const q = req.query;
+      const page = readPaging(q, 100);
       let type: number | undefined;
       if (q.type !== undefined && q.type !== '') {
         const kind = parseKind(q.type);
@@ -385,17 +379,11 @@ function routes(app: FastifyInstance, ctx: AppContext): void {
         type,
         companyId: q.companyId,
         scope: await visibleScope(req, p, type),
-        offset: q.offset ?? 0,
-        limit: q.limit ?? 100,
+        ...page,
       });
       return sendCs(req, reply, 'EntitiesResp', { entities: rows.map(entityView), total });
     },
   );
-
-  const page = (q: PageQuery) => ({
-    offset: q.offset === undefined ? 0 : toInt(q.offset),
-    limit: q.limit === undefined ? undefined : toInt(q.limit),
-  });
 
   const clientEntity = (e: EntityRow) => ({
     clientId: e.id,
@@ -408,15 +396,20 @@ function routes(app: FastifyInstance, ctx: AppContext): void {
     listEntities(db, dialect, {
       type,
       scope: await visibleScope(req, principalOf(req), type),
-      ...page(req.query as PageQuery),
+      // The product's lists return everything unless paged.
+      ...readPaging(req.query as PagingQuery),
     });
 
-  r.get('/Client', { schema: { querystring: PageQuery }, config: { requires: listsEntities } }, async (req, reply) => {
-    const { rows } = await listOf(req, ENTITY_TYPES.client);
-    return sendCs(req, reply, 'App_GetClientPropertiesResponse', {
-      clientProperties: rows.map((e) => ({ client: { clientEntity: clientEntity(e) } })),
-    });
-  });
+  r.get(
+    '/Client',
+    { schema: { querystring: PagingQuery }, config: { requires: listsEntities } },
+    async (req, reply) => {
+      const { rows } = await listOf(req, ENTITY_TYPES.client);
+      return sendCs(req, reply, 'App_GetClientPropertiesResponse', {
+        clientProperties: rows.map((e) => ({ client: { clientEntity: clientEntity(e) } })),
+      });
+    },
+  );
 
   r.get('/Client/:id', { config: { requires: seeEntity('client') } }, async (req, reply) => {
     const e = await targetEntity(req);
@@ -437,7 +430,7 @@ function routes(app: FastifyInstance, ctx: AppContext): void {
 
   r.get(
     '/ClientGroup',
-    { schema: { querystring: PageQuery }, config: { requires: listsEntities } },
+    { schema: { querystring: PagingQuery }, config: { requires: listsEntities } },
     async (req, reply) => {
       const { rows } = await listOf(req, ENTITY_TYPES.clientGroup);
       return sendCs(req, reply, 'App_GetClientGroupsResponse', {
@@ -457,7 +450,7 @@ function routes(app: FastifyInstance, ctx: AppContext): void {
     });
   });
 
-  r.get('/Plan', { schema: { querystring: PageQuery }, config: { requires: listsEntities } }, async (req, reply) => {
+  r.get('/Plan', { schema: { querystring: PagingQuery }, config: { requires: listsEntities } }, async (req, reply) => {
     const { rows } = await listOf(req, ENTITY_TYPES.plan);
     return sendCs(req, reply, 'App_GetPlansResponse', {
       plans: rows.map((e) => ({ plan: { planId: e.id, planName: e.name } })),
