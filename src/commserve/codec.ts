@@ -29,6 +29,12 @@ declare module 'fastify' {
  * so clients copied from it must work. Nothing else non-standard is taken.
  */
 function parseJson(text: string): unknown {
+  // Before either parser: jsonc-parser recurses per level and overflows the
+  // stack on a few thousand '[' (a 500), and canonicalizeJson would refuse the
+  // depth anyway.
+  if (nestsDeeperThan(text, MAX_JSON_DEPTH)) {
+    throw new CsError('MALFORMED_JSON', `JSON nested more than ${MAX_JSON_DEPTH} levels deep is not accepted`);
+  }
   try {
     return JSON.parse(text);
   } catch (e) {
@@ -37,6 +43,27 @@ function parseJson(text: string): unknown {
     if (errors.length === 0 && !/"__proto__"\s*:/.test(text)) return value;
     throw new CsError('MALFORMED_JSON', `malformed JSON: ${(e as Error).message}`);
   }
+}
+
+/**
+ * Whether JSON text opens more than `max` arrays or objects at once, by one
+ * linear scan that skips strings (their brackets are text). Malformed text is
+ * measured the same way; the parsers then say what else is wrong with it.
+ */
+export function nestsDeeperThan(text: string, max: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c /* backslash: skip what it escapes */) i++;
+      else if (c === 0x22 /* " */) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b /* [ */ || c === 0x7b /* { */) {
+      if (++depth > max) return true;
+    } else if (c === 0x5d /* ] */ || c === 0x7d /* } */) depth--;
+  }
+  return false;
 }
 
 /** Keys that would reach an object's prototype if copied naively. */

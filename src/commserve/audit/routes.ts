@@ -11,13 +11,15 @@ import { PagingQuery, readPaging } from '../paging.js';
 import { principalOf } from '../plugin.js';
 
 const Time = Type.String({ maxLength: 40 });
+/** Ids both stores bind as integers (1e20 made PostgreSQL answer 500). */
+const Id = Type.Integer({ minimum: 0, maximum: 2 ** 31 - 1 });
 
 export const AuditTrailQuery = Type.Object({
   fromTime: Type.Optional(Time),
   toTime: Type.Optional(Time),
-  userId: Type.Optional(Type.Integer({ minimum: 0 })),
+  userId: Type.Optional(Id),
   userName: Type.Optional(Type.String({ maxLength: 300 })),
-  companyId: Type.Optional(Type.Integer({ minimum: 0 })),
+  companyId: Type.Optional(Id),
   operation: Type.Optional(Type.String({ maxLength: 100 })),
   outcome: Type.Optional(Type.Union([Type.Literal('success'), Type.Literal('failure')])),
   ...PagingQuery.properties,
