@@ -5,6 +5,7 @@ import { canSeeCompany } from '../../domain/permissions.js';
 import type { Principal } from '../../domain/principal.js';
 import type { Tx } from '../../store/db.js';
 import { CS_ERRORS, CsError } from '../errors.js';
+import { checkPrincipalSide } from './limits.js';
 import { type ResolvedPrincipal, type ResolvedRole, Resolver } from './resolve.js';
 
 // The one implementation of writing security associations, shared by POST
@@ -199,6 +200,8 @@ export async function applyPrincipalAssociations(
   if (list.length === 0 && b.associationsOperationType === undefined) return 0;
   const op = parseAssociationOp(b.associationsOperationType ?? 'ADD');
   if (!op) throw new CsError('BAD_REQUEST', 'associationsOperationType must be OVERWRITE, ADD or DELETE (1, 2 or 3)');
+  // Bounded work: the entities of all associations are counted before any is looked up.
+  checkPrincipalSide(list);
   const resolver = new Resolver(tx, view, caller);
   const items: Item[] = [];
   for (const a of list as Array<Record<string, unknown>>) {

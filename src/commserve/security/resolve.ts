@@ -6,6 +6,7 @@ import type { Executor } from '../../store/db.js';
 import { companyByDomain, companyById, nameKey } from '../../store/directory.js';
 import { CsError } from '../errors.js';
 import { splitLoginName } from '../login/login.js';
+import { echo } from './limits.js';
 
 export interface ResolvedPrincipal {
   kind: 'user' | 'group';
@@ -58,7 +59,7 @@ export class Resolver {
     if (type === ENTITY_TYPES.company) {
       const company = await companyByDomain(this.db, name);
       if (!company || company.id === 0 || !canSeeCompany(this.view, this.caller, company.id)) {
-        throw new CsError('NOT_FOUND', `no company ${name}`);
+        throw new CsError('NOT_FOUND', `no company ${echo(name)}`);
       }
       return { type, id: company.id };
     }
@@ -73,8 +74,8 @@ export class Resolver {
     // The caller's own company's entity wins over a same-named one elsewhere.
     const own = visible.filter((r) => r.company_id === this.caller.companyId);
     const pick = own.length === 1 ? own : visible;
-    if (pick.length === 0) throw new CsError('NOT_FOUND', `no entity of type ${type} named ${name}`);
-    if (pick.length > 1) throw new CsError('INVALID_VALUE', `${name} names several entities; use its id`);
+    if (pick.length === 0) throw new CsError('NOT_FOUND', `no entity of type ${type} named ${echo(name)}`);
+    if (pick.length > 1) throw new CsError('INVALID_VALUE', `${echo(name)} names several entities; use its id`);
     return { type, id: (pick[0] as { id: number }).id };
   }
 
@@ -88,12 +89,15 @@ export class Resolver {
   /** `{userId|userName}` or `{userGroupId|userGroupName}`; a bare name is of the caller's company. */
   async principal(obj: Record<string, unknown>): Promise<ResolvedPrincipal> {
     const kind = obj.userGroupId !== undefined || obj.userGroupName !== undefined ? 'group' : 'user';
-    const idValue = kind === 'user' ? obj.userId : obj.userGroupId;
-    const nameValue = kind === 'user' ? obj.userName : obj.userGroupName;
+    const idValue = scalar(kind === 'user' ? obj.userId : obj.userGroupId);
+    const nameValue = scalar(kind === 'user' ? obj.userName : obj.userGroupName);
     if (idValue === undefined && nameValue === undefined) {
       throw new CsError('INVALID_VALUE', 'userOrGroup needs userId, userName, userGroupId or userGroupName');
     }
-    const cacheKey = `${kind}:${idValue ?? ''}:${String(nameValue ?? '').toLowerCase()}`;
+    if (idValue === null || nameValue === null) {
+      throw new CsError('INVALID_VALUE', 'a user or group is named by a string or a number');
+    }
+    const cacheKey = `${kind}:${idValue ?? ''}:${(nameValue ?? '').toLowerCase()}`;
     const hit = this.principals.get(cacheKey);
     if (hit) return hit;
     let row: { id: number; name: string; company_id: number } | undefined;
@@ -101,12 +105,15 @@ export class Resolver {
       const id = Number(idValue);
       if (Number.isInteger(id) && id >= 0 && id <= 2_147_483_647) row = await this.find(kind, { id });
     } else {
-      const { domain, user } = splitLoginName(String(nameValue));
+      const { domain, user } = splitLoginName(nameValue ?? '');
       const companyId = await this.companyOfDomain(domain);
       if (companyId !== null) row = await this.find(kind, { companyId, key: nameKey(user) });
     }
     if (!row || !canSeeCompany(this.view, this.caller, row.company_id)) {
-      throw new CsError('NOT_FOUND', `no ${kind === 'user' ? 'user' : 'user group'} ${String(nameValue ?? idValue)}`);
+      throw new CsError(
+        'NOT_FOUND',
+        `no ${kind === 'user' ? 'user' : 'user group'} ${echo(nameValue ?? idValue ?? '')}`,
+      );
     }
     const found: ResolvedPrincipal = { kind, id: row.id, name: row.name, companyId: row.company_id };
     this.principals.set(cacheKey, found);
@@ -131,23 +138,27 @@ export class Resolver {
 
   /** `{roleId|roleName}`: built-in roles, and custom roles of the caller's company. */
   async role(obj: Record<string, unknown>): Promise<ResolvedRole> {
-    if (obj.roleId === undefined && obj.roleName === undefined) {
+    const roleId = scalar(obj.roleId);
+    const roleName = scalar(obj.roleName);
+    if (roleId === undefined && roleName === undefined) {
       throw new CsError('INVALID_VALUE', 'role needs roleId or roleName');
     }
-    const cacheKey = `${obj.roleId ?? ''}:${String(obj.roleName ?? '').toLowerCase()}`;
+    if (roleId === null || roleName === null)
+      throw new CsError('INVALID_VALUE', 'a role is named by a string or a number');
+    const cacheKey = `${roleId ?? ''}:${(roleName ?? '').toLowerCase()}`;
     const hit = this.roles.get(cacheKey);
     if (hit) return hit;
     let q = this.db.selectFrom('roles').select(['id', 'name', 'company_id', 'builtin']);
-    if (obj.roleId !== undefined) {
-      const id = Number(obj.roleId);
+    if (roleId !== undefined) {
+      const id = Number(roleId);
       q = q.where('id', '=', Number.isInteger(id) && id >= 0 && id <= 2_147_483_647 ? id : -1);
     } else {
-      q = q.where('name_key', '=', nameKey(String(obj.roleName))).where('company_id', 'in', [0, this.caller.companyId]);
+      q = q.where('name_key', '=', nameKey(roleName ?? '')).where('company_id', 'in', [0, this.caller.companyId]);
     }
     const rows = await q.orderBy('company_id', 'desc').execute();
     // Built-in roles are everyone's; a custom role is its company's (the CommCell's, for the CommCell's).
     const row = rows.find((r) => r.builtin === 1 || canSeeCompany(this.view, this.caller, r.company_id));
-    if (!row) throw new CsError('NOT_FOUND', `no role ${String(obj.roleName ?? obj.roleId)}`);
+    if (!row) throw new CsError('NOT_FOUND', `no role ${echo(roleName ?? roleId ?? '')}`);
     const perms = await this.db
       .selectFrom('role_permissions')
       .select('permission')
@@ -164,6 +175,18 @@ export class Resolver {
     this.roles.set(cacheKey, found);
     return found;
   }
+}
+
+/**
+ * A name or id as the request gave it, as text: strings, numbers and booleans
+ * (XML and loose clients send ids as strings); null for anything else (an
+ * object or a list, which cannot name anything); undefined when absent or null.
+ */
+function scalar(v: unknown): string | null | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  return null;
 }
 
 export function entityLabel(ref: EntityRef): string {

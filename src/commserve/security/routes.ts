@@ -15,12 +15,13 @@ import { sendCs } from '../codec.js';
 import { CsError } from '../errors.js';
 import { principalOf } from '../plugin.js';
 import { apply, asCsError, checkGrant, type Item, Rollback } from './associations.js';
-import { Resolver } from './resolve.js';
+import { checkEntitySide, MAX_ASSOCIATIONS, MAX_ENTITIES } from './limits.js';
+import { entityLabel, Resolver } from './resolve.js';
 
 const Loose = Type.Object({}, { additionalProperties: true });
 
 export const SecurityBody = Type.Object({
-  entityAssociated: Type.Object({ entity: Type.Array(Loose, { minItems: 1, maxItems: 10_000 }) }),
+  entityAssociated: Type.Object({ entity: Type.Array(Loose, { minItems: 1, maxItems: MAX_ENTITIES }) }),
   securityAssociations: Type.Object({
     associationsOperationType: Type.Union([Type.String({ maxLength: 20 }), Type.Integer()]),
     associations: Type.Optional(
@@ -29,7 +30,7 @@ export const SecurityBody = Type.Object({
           userOrGroup: Type.Array(Loose, { minItems: 1, maxItems: 1 }),
           properties: Type.Object({ role: Loose }),
         }),
-        { maxItems: 100_000 },
+        { maxItems: MAX_ASSOCIATIONS },
       ),
     ),
   }),
@@ -224,6 +225,8 @@ export function registerSecurityRoutes(app: FastifyInstance, ctx: AppContext): v
       if (op !== 'OVERWRITE' && associations.length === 0) {
         throw new CsError('BAD_REQUEST', `${op} needs at least one association`);
       }
+      // Bounded work: entities × associations is capped before anything is looked up.
+      checkEntitySide(req.body.entityAssociated.entity.length, associations.length);
       const now = ctx.clock();
       const view = await viewOf(req);
 
@@ -231,33 +234,51 @@ export function registerSecurityRoutes(app: FastifyInstance, ctx: AppContext): v
         .transaction()
         .execute(async (tx) => {
           const resolver = new Resolver(tx, view, p);
-          const items: Item[] = [];
-          const overwritten: Array<{ ref: EntityRef; company: number }> = [];
+          // 1. Every entity, before anything is expanded: it exists, the caller sees it and holds
+          // Security Management on it. The first that fails refuses the request with one result,
+          // after O(entities) work whatever the associations.
+          const targets: Array<{ ref: EntityRef; company: number }> = [];
           for (const raw of req.body.entityAssociated.entity) {
             const ref = parseEntityRef(raw);
-            let entityCompany = -1;
-            let entityError: CsError | null = null;
-            if (!ref) {
-              entityError = new CsError(
-                'INVALID_VALUE',
-                'entity needs entityType and entityId, or a typed id such as clientId',
-              );
-            } else {
-              try {
-                entityCompany = await resolver.entityCompany(ref);
-                await authorize(req, p, 'Security Management', ref, entityCompany);
-                if (op === 'OVERWRITE') overwritten.push({ ref, company: entityCompany });
-              } catch (e) {
-                entityError = asCsError(e);
+            try {
+              if (!ref) {
+                throw new CsError(
+                  'INVALID_VALUE',
+                  'entity needs entityType and entityId, or a typed id such as clientId',
+                );
               }
+              const company = await resolver.entityCompany(ref);
+              await authorize(req, p, 'Security Management', ref, company).catch((e: unknown) => {
+                const refusal = asCsError(e);
+                throw refusal.kind === 'INSUFFICIENT_PRIVILEGES'
+                  ? new CsError(refusal.kind, `${refusal.message}: Security Management on entity ${entityLabel(ref)}`)
+                  : refusal;
+              });
+              targets.push({ ref, company });
+            } catch (e) {
+              const error = asCsError(e);
+              return { items: [{ ref, entityCompany: -1, principal: null, role: null, error }], applied: false };
             }
-            for (const a of associations) {
-              const item: Item = { ref, entityCompany, principal: null, role: null, error: entityError };
-              if (!item.error && ref) {
+          }
+          // 2. Every association's principal and role, once each: O(associations).
+          const named: Array<Pick<Item, 'principal' | 'role' | 'error'>> = [];
+          for (const a of associations) {
+            try {
+              const principal = await resolver.principal(a.userOrGroup[0] as Record<string, unknown>);
+              const role = await resolver.role(a.properties.role as Record<string, unknown>);
+              named.push({ principal, role, error: null });
+            } catch (e) {
+              named.push({ principal: null, role: null, error: asCsError(e) });
+            }
+          }
+          // 3. One item per entity and association, entity by entity (at most MAX_ITEMS, checked above).
+          const items: Item[] = [];
+          for (const { ref, company } of targets) {
+            for (const n of named) {
+              const item: Item = { ref, entityCompany: company, ...n };
+              if (n.principal && n.role) {
                 try {
-                  item.principal = await resolver.principal(a.userOrGroup[0] as Record<string, unknown>);
-                  item.role = await resolver.role(a.properties.role as Record<string, unknown>);
-                  checkGrant(view, p, ref, entityCompany, item.principal, item.role);
+                  checkGrant(view, p, ref, company, n.principal, n.role);
                 } catch (e) {
                   item.error = asCsError(e);
                 }
@@ -265,6 +286,7 @@ export function registerSecurityRoutes(app: FastifyInstance, ctx: AppContext): v
               items.push(item);
             }
           }
+          const overwritten = op === 'OVERWRITE' ? targets : [];
           if (items.some((i) => i.error)) return { items, applied: false };
           await apply(tx, op, items, now.toISOString(), { refs: overwritten.map((o) => o.ref) });
           // Throwing rolls back what apply() already wrote.
