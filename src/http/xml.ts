@@ -1,4 +1,4 @@
-import { XMLBuilder, XMLParser } from 'fast-xml-parser';
+import { XMLParser } from 'fast-xml-parser';
 import { SaxesParser } from 'saxes';
 
 export class XmlError extends Error {
@@ -99,38 +99,115 @@ function emptyToObject(v: unknown): unknown {
   return v;
 }
 
-const builder = new XMLBuilder({
-  ignoreAttributes: false,
-  attributeNamePrefix: '@_',
-  textNodeName: '#text',
-  suppressEmptyNode: true,
-  format: false,
-  processEntities: true,
-});
-
 /**
  * Serializes a reply the way CommServe does: scalars become attributes,
- * objects child elements, arrays repeated elements.
+ * objects child elements, arrays repeated elements (a list of scalars, one
+ * element of text each). Written here rather than by fast-xml-parser's
+ * XMLBuilder, whose defaults write `true` as a bare attribute, use keys as
+ * names unchecked and treat `?…`, `#text` and `@_…` keys specially: every
+ * reply is well-formed XML 1.0 whatever text or keys it carries.
+ *
+ * - Text and attribute values are escaped (`& < > " '`); tab, line feed and
+ *   carriage return as character references, so attribute-value and line-end
+ *   normalization do not change them.
+ * - Characters XML 1.0 cannot carry at all, even as references (C0 controls
+ *   other than tab, LF and CR; lone surrogates; U+FFFE, U+FFFF), are written
+ *   as U+FFFD. JSON replies carry them exactly.
+ * - A key that is not an XML name has each offending character replaced by
+ *   `_` (and `_` put in front when it cannot start a name); should that make
+ *   two attributes of one element alike, the later takes a numbered suffix.
  */
 export function buildXml(root: string, body: Record<string, unknown>): string {
-  return `<?xml version="1.0" encoding="UTF-8"?>${builder.build({ [root]: toBuilderShape(body) })}`;
+  const out: string[] = ['<?xml version="1.0" encoding="UTF-8"?>'];
+  writeElement(out, xmlName(root), body);
+  return out.join('');
 }
 
-function toBuilderShape(obj: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
+function writeElement(out: string[], name: string, obj: Record<string, unknown>): void {
+  const attrs: string[] = [];
+  const children: Array<[string, unknown]> = [];
+  const used = new Set<string>();
   for (const [k, v] of Object.entries(obj)) {
     if (v === undefined || v === null) continue;
-    if (Array.isArray(v)) {
-      out[k] = v.map((item) => (isObject(item) ? toBuilderShape(item) : { '#text': String(item) }));
-    } else if (isObject(v)) {
-      out[k] = toBuilderShape(v);
-    } else {
-      out[`@_${k}`] = String(v);
+    if (Array.isArray(v) || isObject(v)) {
+      children.push([xmlName(k), v]);
+      continue;
+    }
+    let attr = xmlName(k);
+    if (used.has(attr)) {
+      let n = 2;
+      while (used.has(`${attr}_${n}`)) n++;
+      attr = `${attr}_${n}`;
+    }
+    used.add(attr);
+    attrs.push(` ${attr}="${xmlText(scalarText(v))}"`);
+  }
+  out.push(`<${name}`, ...attrs);
+  if (children.length === 0) {
+    out.push('/>');
+    return;
+  }
+  out.push('>');
+  for (const [child, v] of children) {
+    if (!Array.isArray(v)) {
+      writeElement(out, child, v as Record<string, unknown>);
+      continue;
+    }
+    for (const item of v) {
+      if (item === undefined || item === null) continue;
+      if (isObject(item)) writeElement(out, child, item);
+      else if (Array.isArray(item)) writeElement(out, child, {});
+      else {
+        const text = xmlText(scalarText(item));
+        out.push(text === '' ? `<${child}/>` : `<${child}>${text}</${child}>`);
+      }
     }
   }
-  return out;
+  out.push(`</${name}>`);
+}
+
+function scalarText(v: unknown): string {
+  return v instanceof Date ? v.toISOString() : String(v);
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
+  return v !== null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Date);
+}
+
+/** Characters that need escaping, or that XML 1.0 cannot hold (a lone surrogate, with the u flag). */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
+const SPECIAL = /[&<>"'\t\n\r\u0000-\u001f\ufffe\uffff\ud800-\udfff]/u;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
+const SPECIAL_ALL = /[&<>"'\t\n\r\u0000-\u001f\ufffe\uffff\ud800-\udfff]/gu;
+const ESCAPES: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&apos;',
+  '\t': '&#9;',
+  '\n': '&#10;',
+  '\r': '&#13;',
+};
+
+/** Text safe both as element content and inside a double-quoted attribute. */
+export function xmlText(s: string): string {
+  if (!SPECIAL.test(s)) return s;
+  return s.replace(SPECIAL_ALL, (c) => ESCAPES[c] ?? '\ufffd');
+}
+
+// XML 1.0's NameStartChar and NameChar, less the colon (a namespace prefix
+// would need declaring).
+const NAME_START =
+  'A-Z_a-z\\u00C0-\\u00D6\\u00D8-\\u00F6\\u00F8-\\u02FF\\u0370-\\u037D\\u037F-\\u1FFF\\u200C-\\u200D\\u2070-\\u218F\\u2C00-\\u2FEF\\u3001-\\uD7FF\\uF900-\\uFDCF\\uFDF0-\\uFFFD\\u{10000}-\\u{EFFFF}';
+const NAME_REST = `${NAME_START}\\-.0-9\\u00B7\\u0300-\\u036F\\u203F-\\u2040`;
+const NAME = new RegExp(`^[${NAME_START}][${NAME_REST}]*$`, 'u');
+const NOT_NAME_CHAR = new RegExp(`[^${NAME_REST}]`, 'gu');
+const NAME_START_CHAR = new RegExp(`^[${NAME_START}]`, 'u');
+
+/** A key as an XML element or attribute name (CommServe's keys already are). */
+export function xmlName(key: string): string {
+  if (NAME.test(key)) return key;
+  const name = key.replace(NOT_NAME_CHAR, '_');
+  return NAME_START_CHAR.test(name) ? name : `_${name}`;
 }
