@@ -1,9 +1,11 @@
 import { sql } from 'kysely';
 import { newGuid } from '../crypto/secrets.js';
+import { nameKey } from '../domain/names.js';
 import type { Executor } from './db.js';
 import { COMMCELL_ID, type Company, type User } from './schema.js';
 
-export const nameKey = (name: string) => name.trim().toLowerCase();
+/** The key names are unique and looked up by: one rule, in `src/domain/names.ts`. */
+export { nameKey };
 
 export async function companyById(db: Executor, id: number): Promise<Company | undefined> {
   return db.selectFrom('companies').selectAll().where('id', '=', id).executeTakeFirst();
