@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { wellFormed } from '../domain/names.js';
 import type { Executor, Tx } from '../store/db.js';
 import { type ChainedFields, recordHash, redactSecrets } from './chain.js';
 
@@ -36,20 +37,24 @@ export async function appendAudit(tx: Tx, e: AuditEntry): Promise<number> {
     .where('id', '=', 1)
     .returning(['seq', 'hash'])
     .executeTakeFirstOrThrow();
+  // Every text is made well-formed here, before it is hashed, so what is
+  // stored is exactly what was hashed on both stores, whatever arrived (a
+  // login name typed by anyone): UTF-8 has no lone surrogates, and
+  // PostgreSQL text refuses NUL. JSON.stringify already escapes both in details.
   const fields: ChainedFields = {
     seq: Number(head.seq),
     at: e.at.toISOString(),
     actor_user_id: e.actor?.userId ?? null,
-    actor_name: e.actor?.name ?? '',
+    actor_name: wellFormed(e.actor?.name ?? ''),
     company_id: e.companyId !== undefined ? e.companyId : (e.actor?.companyId ?? null),
-    operation: e.operation,
-    target_type: e.targetType ?? '',
-    target_id: e.targetId === undefined ? '' : String(e.targetId),
-    target_name: e.targetName ?? '',
-    outcome: e.outcome,
-    reason: e.reason ?? '',
-    details: JSON.stringify(redactSecrets(e.details ?? {})),
-    source_addr: e.sourceAddr ?? '',
+    operation: wellFormed(e.operation),
+    target_type: wellFormed(e.targetType ?? ''),
+    target_id: wellFormed(e.targetId === undefined ? '' : String(e.targetId)),
+    target_name: wellFormed(e.targetName ?? ''),
+    outcome: wellFormed(e.outcome),
+    reason: wellFormed(e.reason ?? ''),
+    details: wellFormed(JSON.stringify(redactSecrets(e.details ?? {}))),
+    source_addr: wellFormed(e.sourceAddr ?? ''),
     prev_hash: head.hash,
   };
   const hash = recordHash(fields);
