@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { verifyAudit } from '../src/audit/verify.js';
 import { tokenHashOf } from '../src/auth/sessions.js';
+import { accountLockKey } from '../src/domain/lockout.js';
 import { bootstrap } from '../src/store/bootstrap.js';
 import { openStore } from '../src/store/db.js';
 import { MIGRATIONS, migrate } from '../src/store/migrate.js';
@@ -98,10 +99,15 @@ describe('the bulwark command', () => {
     cleanups.push(() => store.close());
     await migrate(store);
     await bootstrap(store, ADMIN_PASSWORD, new Date());
+    const admin = await store.db
+      .selectFrom('users')
+      .select('id')
+      .where('name_key', '=', 'admin')
+      .executeTakeFirstOrThrow();
     await store.db
       .insertInto('login_throttle')
       .values({
-        key: 'acct:admin',
+        key: accountLockKey(admin.id),
         failures: 0,
         window_started_at: new Date().toISOString(),
         locked_until: '2999-01-01T00:00:00.000Z',

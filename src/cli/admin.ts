@@ -1,11 +1,11 @@
 import { appendAudit } from '../audit/log.js';
-import { splitLoginName } from '../commserve/login/login.js';
+import { findAccount, splitLoginName } from '../commserve/login/login.js';
 import { hashSecret } from '../crypto/passwords.js';
 import { randomHex } from '../crypto/secrets.js';
+import { accountLockKey } from '../domain/lockout.js';
 import { PASSWORD_RULE, passwordAcceptable } from '../domain/password-policy.js';
 import type { Store } from '../store/db.js';
-import { companyByDomain, nameKey, userByName } from '../store/directory.js';
-import { COMMCELL_ID } from '../store/schema.js';
+import { companyByDomain } from '../store/directory.js';
 import { clearThrottle } from '../store/throttle.js';
 
 export class CliError extends Error {}
@@ -16,11 +16,16 @@ export class CliError extends Error {}
  * and audits, all in one transaction. Returns the password if generated.
  */
 export async function resetPassword(store: Store, login: string, given: string | null): Promise<string | null> {
-  const { domain, user } = splitLoginName(login);
-  const company = domain ? await companyByDomain(store.db, domain) : { id: COMMCELL_ID };
-  if (!company) throw new CliError(`no company with domain name ${domain}`);
-  const u = await userByName(store.db, company.id, user);
-  if (!u) throw new CliError(`no user ${login}`);
+  // The same resolution as Login, so the lock lifted is the one Login counts.
+  const { account } = await findAccount(store.db, login);
+  if (!account) {
+    const { domain } = splitLoginName(login);
+    if (domain !== null && !(await companyByDomain(store.db, domain))) {
+      throw new CliError(`no company with domain name ${domain}`);
+    }
+    throw new CliError(`no user ${login}`);
+  }
+  const { user: u, company } = account;
   const password = given ?? randomHex(12);
   if (!passwordAcceptable(password)) throw new CliError(`the password must be ${PASSWORD_RULE}`);
   const hash = await hashSecret(password);
@@ -37,7 +42,7 @@ export async function resetPassword(store: Store, login: string, given: string |
       .where('user_id', '=', u.id)
       .where('revoked_at', 'is', null)
       .execute();
-    await clearThrottle(tx, `acct:${nameKey(login)}`);
+    await clearThrottle(tx, accountLockKey(u.id));
     await appendAudit(tx, {
       actor: { userId: null, name: 'bulwark admin reset-password', companyId: null },
       companyId: company.id,

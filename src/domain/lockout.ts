@@ -14,6 +14,21 @@ export const ACCOUNT_POLICY = {
   forgetAfterSeconds: 86_400,
 } as const;
 
+/**
+ * The throttle key of an account: its user, whatever spelling of its name
+ * was typed (`acme\victim`, `ACME\ victim`, `commcell\admin` for `admin`).
+ */
+export const accountLockKey = (userId: number) => `acct:user:${userId}`;
+
+/**
+ * The throttle key of a login name that names no user: its canonical form
+ * (see `src/domain/names.ts`), so every spelling of it counts together.
+ */
+export const unknownNameLockKey = (canonical: string) => `acct:name:${canonical}`;
+
+/** The throttle key of a source address. */
+export const addressLockKey = (addr: string) => `addr:${addr}`;
+
 export const ADDRESS_POLICY = {
   maxFailures: 30,
   windowSeconds: 900,

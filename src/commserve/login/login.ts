@@ -2,9 +2,18 @@ import type { FastifyRequest } from 'fastify';
 import { type AuditEntry, appendAudit } from '../../audit/log.js';
 import type { AppContext } from '../../context.js';
 import { burnVerify, verifySecret } from '../../crypto/passwords.js';
-import { accountFailure, addressFailure, lockRemaining } from '../../domain/lockout.js';
+import {
+  accountFailure,
+  accountLockKey,
+  addressFailure,
+  addressLockKey,
+  lockRemaining,
+  unknownNameLockKey,
+} from '../../domain/lockout.js';
+import { nameKey, splitLoginName } from '../../domain/names.js';
 import { loginName } from '../../domain/principal.js';
-import { companyByDomain, nameKey, userByName } from '../../store/directory.js';
+import type { Executor } from '../../store/db.js';
+import { companyByDomain, userByName } from '../../store/directory.js';
 import type { Company, User } from '../../store/schema.js';
 import { COMMCELL_ID } from '../../store/schema.js';
 import { clearThrottle, readThrottle, writeThrottle } from '../../store/throttle.js';
@@ -16,22 +25,31 @@ export interface LoginSuccess {
   company: Company;
 }
 
-/** `domain\user` names a company's user; a bare name is a CommCell user. */
-export function splitLoginName(raw: string): { domain: string | null; user: string } {
-  const i = raw.indexOf('\\');
-  return i < 0 ? { domain: null, user: raw.trim() } : { domain: raw.slice(0, i).trim(), user: raw.slice(i + 1).trim() };
-}
+export { splitLoginName } from '../../domain/names.js';
 
-async function findAccount(ctx: AppContext, raw: string): Promise<{ user: User; company: Company } | null> {
-  const { db } = ctx.store;
+/**
+ * What a login name names: the account, if any, and the key its lockout is
+ * counted under. Every spelling of one account (case, blanks around either
+ * part, `\admin` or `commcell\admin` for `admin`) resolves to the same user
+ * and so the same key; a name that names no user is keyed by its canonical
+ * form (company resolved, parts keyed), so its spellings count together too.
+ */
+export async function findAccount(
+  db: Executor,
+  raw: string,
+): Promise<{ account: { user: User; company: Company } | null; lockKey: string }> {
   const { domain, user } = splitLoginName(raw);
-  if (user === '') return null;
-  const company = domain
-    ? await companyByDomain(db, domain)
-    : await db.selectFrom('companies').selectAll().where('id', '=', COMMCELL_ID).executeTakeFirst();
-  if (!company) return null;
-  const u = await userByName(db, company.id, user);
-  return u ? { user: u, company } : null;
+  const company =
+    domain === null
+      ? await db.selectFrom('companies').selectAll().where('id', '=', COMMCELL_ID).executeTakeFirst()
+      : await companyByDomain(db, domain);
+  const u = company && user !== '' ? await userByName(db, company.id, user) : undefined;
+  if (company && u) return { account: { user: u, company }, lockKey: accountLockKey(u.id) };
+  const domainKey = company ? (company.id === COMMCELL_ID ? null : company.domain_key) : nameKey(domain ?? '');
+  return {
+    account: null,
+    lockKey: unknownNameLockKey(domainKey === null ? nameKey(user) : `${domainKey}\\${nameKey(user)}`),
+  };
 }
 
 /**
@@ -48,8 +66,7 @@ export async function attemptLogin(
 ): Promise<LoginSuccess> {
   const now = ctx.clock();
   const addr = req.ip;
-  const acctKey = `acct:${nameKey(rawName)}`;
-  const addrKey = `addr:${addr}`;
+  const addrKey = addressLockKey(addr);
   const { db } = ctx.store;
   const audit = (e: Omit<AuditEntry, 'at' | 'sourceAddr' | 'actor'>, actor: AuditEntry['actor'] = null) => ({
     ...e,
@@ -71,6 +88,7 @@ export async function attemptLogin(
       );
     throw new CsError('ADDRESS_THROTTLED', undefined, { retryAfter: addrWait });
   }
+  const { account, lockKey: acctKey } = await findAccount(db, rawName);
   const acctState = await readThrottle(db, acctKey);
   const acctWait = lockRemaining(acctState, now);
   if (acctWait > 0) {
@@ -80,7 +98,6 @@ export async function attemptLogin(
     throw new CsError('ACCOUNT_LOCKED', undefined, { isAccountLocked: true, remainingLockTime: acctWait });
   }
 
-  const account = await findAccount(ctx, rawName);
   const ok =
     account?.user.password_hash && password !== ''
       ? await verifySecret(account.user.password_hash, password)

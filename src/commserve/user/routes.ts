@@ -4,7 +4,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { appendAudit } from '../../audit/log.js';
 import type { AppContext } from '../../context.js';
 import { hashSecret, verifySecret } from '../../crypto/passwords.js';
-import { accountFailure, lockRemaining } from '../../domain/lockout.js';
+import { accountFailure, accountLockKey, lockRemaining } from '../../domain/lockout.js';
 import { passwordAcceptable } from '../../domain/password-policy.js';
 import { companyRef } from '../../domain/permissions.js';
 import { loginName, type Principal } from '../../domain/principal.js';
@@ -287,7 +287,7 @@ export function registerUserRoutes(app: FastifyInstance, ctx: AppContext): void 
         const mine = readSecret(req, item.validationParameters?.password, 'validationParameters.password');
         // The same lockout as Login guards this check, or a stolen token
         // could guess the account's password here without limit.
-        const acctKey = `acct:${nameKey(loginName(p.companyId, p.companyDomain, p.userName))}`;
+        const acctKey = accountLockKey(p.userId);
         const wait = lockRemaining(await readThrottle(db, acctKey), now);
         if (wait > 0)
           throw new CsError('ACCOUNT_LOCKED', undefined, { isAccountLocked: true, remainingLockTime: wait });
