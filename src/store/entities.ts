@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { type AuditActor, appendAudit } from '../audit/log.js';
 import { ENTITY_TYPES, type EntityTypeName } from '../domain/catalogue.js';
+import { type Checked, checkName } from '../domain/names.js';
 import { bumpAuthzVersion } from './authz.js';
 import type { Dialect, Executor, Store, Tx } from './db.js';
 import { nameKey } from './directory.js';
@@ -74,14 +75,8 @@ const aLabel = (k: EntityKind) => `${/^[aeiou]/.test(LABEL[k]) ? 'an' : 'a'} ${L
 
 export const MAX_NAME = 256;
 
-/** A name as stored: trimmed, 1 to 256 characters, no control characters; null if not acceptable. */
-export function entityName(raw: unknown): string | null {
-  if (typeof raw !== 'string') return null;
-  const name = raw.trim();
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
-  if (name.length === 0 || name.length > MAX_NAME || /[\u0000-\u001f\u007f]/.test(name)) return null;
-  return name;
-}
+/** A name as stored (trimmed, NFC, 1 to 256 characters of those `src/domain/names.ts` allows), or why not. */
+export const checkEntityName = (raw: unknown): Checked => checkName(raw, MAX_NAME);
 
 // ---------------------------------------------------------------------------
 // Repository functions
@@ -364,8 +359,10 @@ function parseRef(v: unknown, depth: number, field: string): Parsed<ParentRef> {
   }
   const kind = kindOf(o.type);
   if (!kind) return { ok: false, message: `${field}.type ${shown(o.type)} is not an entity type` };
-  const name = entityName(o.name);
-  if (name === null) return { ok: false, message: `${field}.name is missing or not a valid name` };
+  if (o.name === undefined || o.name === null) return { ok: false, message: `${field}.name is missing` };
+  const checked = checkEntityName(o.name);
+  if (!checked.ok) return { ok: false, message: `${field}.name ${checked.problem}` };
+  const name = checked.value;
   let parent: ParentRef | null = null;
   if (o.parent !== undefined && o.parent !== null) {
     const p = parseRef(o.parent, depth + 1, `${field}.parent`);
@@ -387,13 +384,9 @@ export function parseEntitySpec(v: unknown): Parsed<EntitySpec> {
     return { ok: false, message: `unknown type ${shown(o.type)}; one of ${ENTITY_KINDS.join(', ')}` };
   }
   if (o.name === undefined || o.name === null || o.name === '') return { ok: false, message: 'name is missing' };
-  const name = entityName(o.name);
-  if (name === null) {
-    return {
-      ok: false,
-      message: `name must be text of 1 to ${MAX_NAME} characters without control characters`,
-    };
-  }
+  const checked = checkEntityName(o.name);
+  if (!checked.ok) return { ok: false, message: `name ${checked.problem}` };
+  const name = checked.value;
   let company: string | null = null;
   if (o.company !== undefined && o.company !== null) {
     if (typeof o.company !== 'string' || o.company.trim() === '' || o.company.length > MAX_NAME) {
@@ -412,10 +405,10 @@ export function parseEntitySpec(v: unknown): Parsed<EntitySpec> {
     if (!Array.isArray(o.clientGroups) || o.clientGroups.length > MAX_GROUPS) {
       return { ok: false, message: `clientGroups must be a list of at most ${MAX_GROUPS} client group names` };
     }
-    for (const g of o.clientGroups) {
-      const n = entityName(g);
-      if (n === null) return { ok: false, message: 'clientGroups must hold client group names' };
-      clientGroups.push(n);
+    for (const [i, g] of o.clientGroups.entries()) {
+      const n = checkEntityName(g);
+      if (!n.ok) return { ok: false, message: `clientGroups[${i}] ${n.problem}` };
+      clientGroups.push(n.value);
     }
   }
   return { ok: true, value: { kind, name, company, parent, clientGroups } };

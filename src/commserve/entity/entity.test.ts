@@ -240,8 +240,8 @@ describe('POST Entities/Import', () => {
     ['unknown type', [{ type: 'server', name: 'x' }], 1, /unknown type "server"/],
     ['missing type', [{ name: 'x' }], 1, /type is missing/],
     ['missing name', [{ type: 'client' }], 1, /name is missing/],
-    ['blank name', [{ type: 'client', name: '   ' }], 1, /name must be/],
-    ['a name that is not text', [{ type: 'client', name: 42 }], 1, /name must be/],
+    ['blank name', [{ type: 'client', name: '   ' }], 1, /name is empty/],
+    ['a name that is not text', [{ type: 'client', name: 42 }], 1, /name is not text/],
     [
       'unknown parent',
       [{ type: 'agent', name: 'File System', parent: { type: 'client', name: 'nope' } }],

@@ -16,7 +16,6 @@ import {
   deleteEntity,
   type EntityKind,
   type EntityRow,
-  entityName,
   ImportConflictError,
   type ImportLineError,
   type ImportResult,
@@ -31,6 +30,7 @@ import { actorOf, pathId } from '../actor.js';
 import { authorize, listScope, type Requirement, sees, type Target, viewOf } from '../authorize.js';
 import { sendCs } from '../codec.js';
 import { CsError, type CsErrorName } from '../errors.js';
+import { readName } from '../names.js';
 import { PagingQuery, readPaging } from '../paging.js';
 import { principalOf } from '../plugin.js';
 import { Bool, toBool } from '../schema.js';
@@ -303,9 +303,7 @@ function routes(app: FastifyInstance, ctx: AppContext): void {
     async (req, reply) => {
       const p = principalOf(req);
       const e = await targetEntity(req);
-      const name = entityName(req.body.name);
-      if (name === null)
-        throw new CsError('INVALID_VALUE', 'name must be 1 to 256 characters without control characters');
+      const name = readName(req.body.name, 'name', MAX_NAME);
       const now = ctx.clock();
       try {
         await db.transaction().execute(async (tx) => {

@@ -22,6 +22,7 @@ import { actorOf, pathId } from '../actor.js';
 import { inOwnCompany, listScope, onCommCell, type Requirement, type Target } from '../authorize.js';
 import { sendCs } from '../codec.js';
 import { CsError } from '../errors.js';
+import { readDescription, readName } from '../names.js';
 import { principalOf } from '../plugin.js';
 
 const DOMAIN_NAME = '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$';
@@ -118,16 +119,22 @@ export function registerOrganizationRoutes(app: FastifyInstance, ctx: AppContext
       const now = ctx.clock();
       const at = now.toISOString();
       const contacts = organizationProperties?.primaryContacts ?? [];
+      const connectName = readName(organization.connectName, 'organizationInfo.organization.connectName', 128);
+      const description = readDescription(organization.description, 'organizationInfo.organization.description');
+      // Each contact's user is named after its email, so the email follows the name rule too.
+      for (const [i, c] of contacts.entries()) {
+        readName(c.email, `organizationInfo.organizationProperties.primaryContacts[${i}].email`, 320);
+      }
       try {
         const created = await db.transaction().execute(async (tx) => {
           const company = await tx
             .insertInto('companies')
             .values({
               guid: newGuid(),
-              name: organization.connectName.trim(),
+              name: connectName,
               domain_name: organization.shortName.domainName,
               domain_key: nameKey(organization.shortName.domainName),
-              description: organization.description ?? '',
+              description: description ?? '',
               email_domains: JSON.stringify(organization.emailDomainNames ?? []),
               primary_contacts: '[]',
               created_at: at,
@@ -180,7 +187,7 @@ export function registerOrganizationRoutes(app: FastifyInstance, ctx: AppContext
             targetId: company.id,
             targetName: company.domain_name,
             outcome: 'success',
-            details: { connectName: organization.connectName, primaryContacts: stored.length },
+            details: { connectName, primaryContacts: stored.length },
             sourceAddr: req.ip,
             at: now,
           });

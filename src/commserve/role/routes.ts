@@ -14,6 +14,7 @@ import { actorOf, pathId } from '../actor.js';
 import { inOwnCompany, onOwnCompany, type Requirement, type Target, viewOf } from '../authorize.js';
 import { sendCs } from '../codec.js';
 import { CsError } from '../errors.js';
+import { readDescription, readName } from '../names.js';
 import { applyListOp, itemErrorReply, ListOpSchema, namesSomething, parseListOp } from '../operation-type.js';
 import { perItem } from '../per-item.js';
 import { principalOf } from '../plugin.js';
@@ -121,15 +122,8 @@ function readPermissions(list: RoleItem['categoryPermission'], index: number): P
   return [...out];
 }
 
-/** A role name: trimmed, not blank, no control characters. */
-function readRoleName(raw: string, field: string): string {
-  const name = raw.trim();
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing them is the point
-  if (name === '' || /[\u0000-\u001f\u007f]/.test(name)) {
-    throw new CsError('INVALID_VALUE', `${field} is not a valid role name`);
-  }
-  return name;
-}
+/** A role name: a valid name (`src/domain/names.ts`) of at most 128 characters. */
+const readRoleName = (raw: string, field: string): string => readName(raw, field, 128);
 
 function checkUnsupported(
   item: { securityAssociations?: Record<string, unknown>; role?: { flags?: Static<typeof Flags> } },
@@ -317,7 +311,7 @@ export function registerRoleRoutes(app: FastifyInstance, ctx: AppContext): void 
     }
     const perms = op === 'NONE' ? [] : readPermissions(item.categoryPermission, i);
     if (perms.length === 0) throw new CsError('INVALID_VALUE', `roles[${i}]: a role needs at least one permission`);
-    const description = item.description ?? item.role.description ?? '';
+    const description = readDescription(item.description ?? item.role.description, `roles[${i}].description`) ?? '';
     const now = ctx.clock();
     try {
       return await db.transaction().execute(async (tx) => {
@@ -376,7 +370,8 @@ export function registerRoleRoutes(app: FastifyInstance, ctx: AppContext): void 
       checkUnsupported(item, 0);
       const name =
         item.role?.roleName === undefined ? row.name : readRoleName(item.role.roleName, 'roles[0].role.roleName');
-      const description = item.description ?? item.role?.description ?? undefined;
+      const description =
+        readDescription(item.description ?? item.role?.description, 'roles[0].description') ?? undefined;
       const op = parseListOp(
         item.categoryPermission?.categoriesPermissionOperationType,
         'roles[0].categoryPermission.categoriesPermissionOperationType',

@@ -5,6 +5,7 @@ import { appendAudit } from '../../audit/log.js';
 import type { AppContext } from '../../context.js';
 import { hashSecret, verifySecret } from '../../crypto/passwords.js';
 import { accountFailure, accountLockKey, lockRemaining } from '../../domain/lockout.js';
+import { checkName } from '../../domain/names.js';
 import { passwordAcceptable } from '../../domain/password-policy.js';
 import { companyRef } from '../../domain/permissions.js';
 import { loginName, type Principal } from '../../domain/principal.js';
@@ -167,8 +168,11 @@ export function registerUserRoutes(app: FastifyInstance, ctx: AppContext): void 
   );
 
   async function createOne(req: FastifyRequest, p: Principal, item: CreateUsersBody['users'][number], index: number) {
-    const { domain, user: userName } = splitLoginName(item.userEntity.userName);
-    if (userName === '' || /[\\/:*?"<>|]/.test(userName)) {
+    const { domain, user: bare } = splitLoginName(item.userEntity.userName);
+    const checked = checkName(bare);
+    if (!checked.ok) throw new CsError('INVALID_VALUE', `users[${index}].userEntity.userName ${checked.problem}`);
+    const userName = checked.value;
+    if (/[\\/:*?"<>|]/.test(userName)) {
       throw new CsError('INVALID_VALUE', `users[${index}].userEntity.userName is not a valid user name`);
     }
     const company = domain === null ? await companyById(db, p.companyId) : await companyByDomain(db, domain);

@@ -25,6 +25,7 @@ import { authorize, inOwnCompany, type Requirement, type Target, viewOf } from '
 import { sendCs } from '../codec.js';
 import { CsError } from '../errors.js';
 import { splitLoginName } from '../login/login.js';
+import { readDescription, readName } from '../names.js';
 import { applyListOp, itemErrorReply, ListOpSchema, namesSomething, parseListOp } from '../operation-type.js';
 import { perItem } from '../per-item.js';
 import { principalOf } from '../plugin.js';
@@ -110,13 +111,11 @@ interface GroupRow {
 const displayName = (g: Pick<GroupRow, 'company_id' | 'domain_name' | 'name'>) =>
   loginName(g.company_id, g.domain_name, g.name);
 
-/** The bare part of a group name: trimmed, not blank, no backslash or control characters. */
+/** The bare part of a group name: a valid name (`src/domain/names.ts`) of at most 128 characters, no backslash. */
 function readGroupName(bare: string, field: string): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing them is the point
-  if (bare === '' || bare.length > 128 || /[\\\u0000-\u001f\u007f]/.test(bare)) {
-    throw new CsError('INVALID_VALUE', `${field} is not a valid user group name`);
-  }
-  return bare;
+  const name = readName(bare, field, 128);
+  if (name.includes('\\')) throw new CsError('INVALID_VALUE', `${field} is not a valid user group name`);
+  return name;
 }
 
 function checkUnsupported(item: CreateItem | UpdateItem, field: string): void {
@@ -346,7 +345,7 @@ export function registerUserGroupRoutes(app: FastifyInstance, ctx: AppContext): 
       );
     }
     await authorize(req, p, 'User Management', companyRef(company.id), company.id);
-    const description = item.description ?? '';
+    const description = readDescription(item.description, `${field}.description`) ?? '';
     const now = ctx.clock();
     try {
       // Read before the transaction: on SQLite it holds the only connection.
@@ -415,7 +414,7 @@ export function registerUserGroupRoutes(app: FastifyInstance, ctx: AppContext): 
       const renamed = nameKey(name) !== nameKey(g.name) || (item.newName !== undefined && name !== g.name);
       if (renamed && g.system_kind !== null)
         throw new CsError('INVALID_VALUE', 'built-in user groups cannot be renamed');
-      const description = item.description ?? undefined;
+      const description = readDescription(item.description, 'groups[0].description') ?? undefined;
       const op = parseListOp(item.usersOperationType, 'groups[0].usersOperationType', 'ADD');
       const now = ctx.clock();
       const changed: number[] = [];
