@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { type ParseError, parse as parseJsonc } from 'jsonc-parser';
+import { drainRequest } from '../http/drain.js';
 import { FROM_XML } from '../http/validation.js';
 import { buildXml, parseXmlMessage, XmlError } from '../http/xml.js';
 import { CsError } from './errors.js';
@@ -130,11 +131,17 @@ function unwrap(req: FastifyRequest, value: unknown): Record<string, unknown> {
 /**
  * Registers the CommServe body parsers on an encapsulated instance: JSON and
  * XML both become one canonical object, anything else is 415. Bodies are read
- * as strings so Fastify's body limit applies before any parsing.
+ * as strings so Fastify's body limit applies before any parsing; a refused
+ * body is drained before its reply (http/drain.ts).
  */
 export function registerCommServeParsers(app: FastifyInstance): void {
   app.decorateRequest('csFormat', 'none');
   app.decorateRequest('csRoot', null);
+  // A request refused before its body was read (413 on Content-Length, 415,
+  // 401) is answered once the client has sent the rest, so it can read the reply.
+  app.addHook('onError', async (req) => {
+    await drainRequest(req.raw);
+  });
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
     try {
