@@ -140,6 +140,21 @@ describe('finding 4: the audit chain verifies whatever text arrives', () => {
     await expectChainIntact();
   });
 
+  it('a device id holding NUL or a lone surrogate is stored well-formed, not a 500', async () => {
+    const res = await loginRaw(
+      `{"username":"admin","password":"${b64(ADMIN_PASSWORD)}","deviceId":"a\\u0000\\ud800b"}`,
+    );
+    expect(res.statusCode).toBe(200);
+    expect(res.json().token).toMatch(/^QSDK /);
+    const row = await t.store.db
+      .selectFrom('sessions')
+      .select('device_id')
+      .orderBy('id', 'desc')
+      .executeTakeFirstOrThrow();
+    expect(row.device_id).toBe('a\ufffd\ufffdb');
+    await expectChainIntact();
+  });
+
   it('names refused by the name rule leave no record that breaks the chain; accepted odd text verifies', async () => {
     const bad = await t.inject({
       method: 'POST',

@@ -10,7 +10,7 @@ import {
   lockRemaining,
   unknownNameLockKey,
 } from '../../domain/lockout.js';
-import { nameKey, splitLoginName } from '../../domain/names.js';
+import { nameKey, splitLoginName, wellFormed } from '../../domain/names.js';
 import { loginName } from '../../domain/principal.js';
 import type { Executor } from '../../store/db.js';
 import { companyByDomain, userByName } from '../../store/directory.js';
@@ -154,7 +154,8 @@ export async function attemptLogin(
   }
   const token = await db.transaction().execute(async (tx) => {
     await clearThrottle(tx, acctKey);
-    const t = await ctx.sessions.create(tx, user.id, addr, deviceId);
+    // Stored as text: well-formed and NUL-free, which both stores keep as given.
+    const t = await ctx.sessions.create(tx, user.id, addr, deviceId === null ? null : wellFormed(deviceId));
     await appendAudit(
       tx,
       audit(
