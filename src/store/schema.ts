@@ -68,7 +68,7 @@ export interface SessionTable {
 }
 
 export interface LoginThrottleTable {
-  /** `acct:<lower-cased login name>` or `addr:<source address>`. */
+  /** `acct:user:<user id>`, `acct:name:<canonical name naming no user>` or `addr:<source address>` (src/domain/lockout.ts). */
   key: string;
   failures: number;
   window_started_at: string;
