@@ -14,7 +14,7 @@ import {
 } from 'kysely';
 import { LRUCache } from 'lru-cache';
 import pg from 'pg';
-import { isPostgresUrl } from '../config.js';
+import { ConfigError, redactDb, storeKind } from '../config.js';
 import type { Database } from './schema.js';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -97,6 +97,37 @@ export function precompiled<A extends unknown[], R>(
   };
 }
 
+/**
+ * A SQLite file, created 0600 in a folder created 0700 when new: SQLite
+ * creates the -wal and -shm files with the database file's mode. With
+ * `create` false the file must exist and hold Bulwark's tables.
+ */
+function openSqliteFile(target: string, create: boolean): SQLite.Database {
+  const file = path.resolve(target);
+  if (!create) {
+    if (!fs.existsSync(file)) throw new NoStoreError(`no database at ${file}`);
+    const sqlite = new SQLite(file, { fileMustExist: true });
+    try {
+      const migrations = sqlite
+        .prepare("select 1 from sqlite_master where type = 'table' and name = 'bulwark_migrations'")
+        .get();
+      if (!migrations) throw new NoStoreError(`${file} is not a Bulwark database (it has no bulwark_migrations table)`);
+    } catch (e) {
+      sqlite.close();
+      throw e;
+    }
+    return sqlite;
+  }
+  try {
+    fs.mkdirSync(path.dirname(file), { recursive: true, mode: PRIVATE_DIR });
+    fs.closeSync(fs.openSync(file, 'wx', PRIVATE_FILE));
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== 'EEXIST') throw new NoStoreError(`cannot create ${file}: ${code ?? (e as Error).message}`);
+  }
+  return new SQLite(file);
+}
+
 /** Statements that may write (raw SQL counts, to be safe). */
 const WRITE_NODES = new Set(['InsertQueryNode', 'UpdateQueryNode', 'DeleteQueryNode', 'MergeQueryNode', 'RawNode']);
 
@@ -104,13 +135,41 @@ export interface OpenOptions {
   /** PostgreSQL only: a schema to use instead of public (tests isolate per file). */
   schema?: string;
   poolSize?: number;
+  /**
+   * False: the store must exist already. A SQLite file must be there and hold
+   * a Bulwark database, checked before anything is written to it, and nothing
+   * is created (no folder, no file). PostgreSQL databases are never created
+   * here; the caller checks that the tables are there.
+   */
+  create?: boolean;
+  /** PostgreSQL only: give up connecting after this long (default: the OS's TCP timeout). */
+  connectTimeoutMs?: number;
 }
 
+/** The store named does not exist, or is not a Bulwark database. */
+export class NoStoreError extends Error {
+  readonly code = 'BULWARK_NO_STORE';
+}
+
+/** Mode of the SQLite file and the folder made for it: they hold token and password hashes. */
+const PRIVATE_FILE = 0o600;
+const PRIVATE_DIR = 0o700;
+
+/**
+ * Opens (and for a new SQLite file, creates) the store `target` names: a
+ * SQLite path, ':memory:' or a postgres:// URL. Any other URL scheme is
+ * refused, so a mistyped URL never becomes a file of that name.
+ */
 export function openStore(target: string, opts: OpenOptions = {}): Store {
-  if (isPostgresUrl(target)) {
+  const kind = storeKind(target);
+  if (kind === null) {
+    throw new ConfigError(`not a SQLite file path or a postgres:// URL: "${redactDb(target)}"`);
+  }
+  if (kind === 'postgres') {
     const pool = new pg.Pool({
       connectionString: target,
       max: opts.poolSize ?? 10,
+      ...(opts.connectTimeoutMs ? { connectionTimeoutMillis: opts.connectTimeoutMs } : {}),
       ...(opts.schema ? { options: `-c search_path=${opts.schema}` } : {}),
     });
     // An idle client losing its connection must not crash the process.
@@ -118,8 +177,7 @@ export function openStore(target: string, opts: OpenOptions = {}): Store {
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     return { db, dialect: 'postgres', close: () => db.destroy() };
   }
-  if (target !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(target)), { recursive: true });
-  const sqlite = new SQLite(target);
+  const sqlite = kind === 'memory' ? new SQLite(target) : openSqliteFile(target, opts.create ?? true);
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('foreign_keys = ON');
