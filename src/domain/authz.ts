@@ -90,6 +90,7 @@ const COMMCELL_NODE = -1;
 const companyNode = (companyId: number) => (companyId === 0 ? COMMCELL_NODE : -(companyId + 1));
 const userKey = (id: number) => id * 2;
 const groupKey = (id: number) => id * 2 + 1;
+const principalKeyOf = (g: Grant) => (g.principalKind === 'user' ? userKey(g.principalId) : groupKey(g.principalId));
 
 /** The node an association is made on, or null for one that names nothing (a CommCell other than 0). */
 function grantNode(g: Grant): number | null {
@@ -182,6 +183,8 @@ export class AuthzView {
   private readonly groupsOfUser = new Map<number, number[]>();
   /** node → the associations made on it, for explanations and rebuilding the holders. */
   private readonly grantsAt = new Map<number, Grant[]>();
+  /** principal key → the associations made to it, for "what does P hold" (the escalation rules). */
+  private readonly grantsTo = new Map<number, Grant[]>();
   /** role id → the part that defined it. */
   private readonly roleOwner = new Map<number, number>();
   private readonly parts = new Map<number, Part>();
@@ -288,6 +291,12 @@ export class AuthzView {
         else this.grantsAt.delete(node);
         touched.nodes.add(node);
       }
+      const principals = new Set(old.grants.map(principalKeyOf));
+      for (const key of principals) {
+        const kept = (this.grantsTo.get(key) ?? []).filter((g) => !gone.has(g));
+        if (kept.length > 0) this.grantsTo.set(key, kept);
+        else this.grantsTo.delete(key);
+      }
     }
   }
 
@@ -354,6 +363,7 @@ export class AuthzView {
       const node = grantNode(g);
       if (node === null) continue;
       push(this.grantsAt, node, g);
+      push(this.grantsTo, principalKeyOf(g), g);
       part.grants.push(g);
       touched.nodes.add(node);
     }
@@ -605,6 +615,40 @@ export class AuthzView {
     if (typeof roles === 'number') return ((this.roleMask[roles] ?? 0) & bit) !== 0;
     for (const r of roles) if (((this.roleMask[r] ?? 0) & bit) !== 0) return true;
     return false;
+  }
+
+  /** The permissions of a role, in catalogue order (none for an unknown role). */
+  rolePermissions(roleId: number): Permission[] {
+    const mask = this.roleMask[roleId] ?? 0;
+    return PERMISSIONS.filter((_, i) => (mask & (1 << i)) !== 0);
+  }
+
+  /** The user groups a user is a member of. */
+  groupsOf(userId: number): readonly number[] {
+    return this.groupsOfUser.get(userId) ?? EMPTY;
+  }
+
+  /**
+   * The associations through which a principal holds anything: a group's
+   * own; a user's own and those of its groups. Only those that count: on an
+   * entity that exists, and, for a company's user, inside its company (a
+   * company's member of a CommCell group gets nothing outside its company
+   * from it).
+   */
+  holdings(principal: { kind: 'user' | 'group'; id: number }): Grant[] {
+    const own = (key: number) => (this.grantsTo.get(key) ?? []).filter((g) => this.counts(g));
+    if (principal.kind === 'group') return own(groupKey(principal.id));
+    const company = this.companyOfUser(principal.id);
+    if (company === null) return [];
+    const all = [...own(userKey(principal.id))];
+    for (const group of this.groupsOf(principal.id)) all.push(...own(groupKey(group)));
+    return company === 0 ? all : all.filter((g) => this.companyOf({ type: g.entityType, id: g.entityId }) === company);
+  }
+
+  /** Whether an association names an existing entity (and so grants anything). */
+  private counts(g: Grant): boolean {
+    const node = grantNode(g);
+    return node !== null && this.validAt(g, node);
   }
 
   /** The associations that give `permission` on `ref` to the user, nearest entity first. */
