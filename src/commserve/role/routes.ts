@@ -3,6 +3,7 @@ import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { appendAudit } from '../../audit/log.js';
 import type { AppContext } from '../../context.js';
+import type { EntityRef } from '../../domain/authz.js';
 import { BUILTIN_ROLES, isPermission, PERMISSIONS, type Permission } from '../../domain/catalogue.js';
 import { canSeeCompany, companyRef } from '../../domain/permissions.js';
 import type { Principal } from '../../domain/principal.js';
@@ -14,6 +15,7 @@ import { actorOf, pathId } from '../actor.js';
 import { inOwnCompany, onOwnCompany, type Requirement, type Target, viewOf } from '../authorize.js';
 import { sendCs } from '../codec.js';
 import { CsError } from '../errors.js';
+import { mustChangeRole } from '../guard.js';
 import { readDescription, readName } from '../names.js';
 import { applyListOp, itemErrorReply, ListOpSchema, namesSomething, parseListOp } from '../operation-type.js';
 import { perItem } from '../per-item.js';
@@ -150,6 +152,17 @@ async function nameTaken(db: Executor, companyId: number, name: string, exceptId
   }
   if (exceptId !== undefined) q = q.where('id', '<>', exceptId);
   return (await q.executeTakeFirst()) !== undefined;
+}
+
+/** The entities on which a role is associated, each once. */
+async function associatedOn(db: Executor, roleId: number): Promise<EntityRef[]> {
+  const rows = await db
+    .selectFrom('security_associations')
+    .select(['entity_type', 'entity_id'])
+    .distinct()
+    .where('role_id', '=', roleId)
+    .execute();
+  return rows.map((r) => ({ type: r.entity_type, id: r.entity_id }));
 }
 
 async function permissionsOf(db: Executor, roleIds: number[]): Promise<Map<number, string[]>> {
@@ -293,7 +306,7 @@ export function registerRoleRoutes(app: FastifyInstance, ctx: AppContext): void 
         req,
         reply,
         'App_RoleResp',
-        await perItem(req.body.roles, (item, i) => createOne(req, p, companyId, item, i)),
+        await perItem(req, req.body.roles, (item, i) => createOne(req, p, companyId, item, i)),
       );
     },
   );
@@ -381,6 +394,7 @@ export function registerRoleRoutes(app: FastifyInstance, ctx: AppContext): void 
         ? readPermissions(item.categoryPermission, 0)
         : null;
       const now = ctx.clock();
+      const view = await viewOf(req);
       const entity = await db.transaction().execute(async (tx) => {
         const before = (await permissionsOf(tx, [row.id])).get(row.id) ?? [];
         const after = given === null ? new Set(before) : applyListOp<string>(op, before, given);
@@ -388,6 +402,10 @@ export function registerRoleRoutes(app: FastifyInstance, ctx: AppContext): void 
         const removed = before.filter((x) => !after.has(x));
         if (added.some((x) => !isPermission(x) || !access.grantable(x))) throw new CsError('INSUFFICIENT_PRIVILEGES');
         if (after.size === 0) throw new CsError('INVALID_VALUE', 'a role needs at least one permission');
+        // What every holder of the role holds changes wherever it is associated: adding and
+        // removing a permission both need it held there.
+        const changed = [...added, ...removed].filter(isPermission);
+        if (changed.length > 0) mustChangeRole(view, p, await associatedOn(tx, row.id), changed, row.name);
         const renamed = name !== row.name;
         if (renamed && (await nameTaken(tx, row.company_id, name, row.id))) {
           throw new CsError('ALREADY_EXISTS', `a role named ${name} already exists`);
@@ -441,7 +459,11 @@ export function registerRoleRoutes(app: FastifyInstance, ctx: AppContext): void 
       const row = await visibleRole(pathId(req));
       if (row.builtin === 1) throw new CsError('INVALID_VALUE', 'built-in roles cannot be deleted');
       const now = ctx.clock();
+      const view = await viewOf(req);
       await db.transaction().execute(async (tx) => {
+        // Deleting takes the whole role away from every holder: only by who holds it wherever it is associated.
+        const held = ((await permissionsOf(tx, [row.id])).get(row.id) ?? []).filter(isPermission);
+        mustChangeRole(view, p, await associatedOn(tx, row.id), held, row.name);
         // The role's associations go with it: deleting a role takes away what it granted.
         const dropped = await tx.deleteFrom('security_associations').where('role_id', '=', row.id).executeTakeFirst();
         await tx.deleteFrom('role_permissions').where('role_id', '=', row.id).execute();

@@ -1,10 +1,11 @@
 import type { AuthzView, EntityRef } from '../../domain/authz.js';
-import { ENTITY_TYPES, isPermission } from '../../domain/catalogue.js';
+import { ENTITY_TYPES } from '../../domain/catalogue.js';
 import { type AssociationOp, parseAssociationOp, parseEntityRef } from '../../domain/entity-ref.js';
 import { canSeeCompany } from '../../domain/permissions.js';
 import type { Principal } from '../../domain/principal.js';
 import type { Tx } from '../../store/db.js';
-import { CS_ERRORS, CsError } from '../errors.js';
+import { CsError } from '../errors.js';
+import { mustAssociate, mustKeepMaster } from '../guard.js';
 import { checkPrincipalSide } from './limits.js';
 import { type ResolvedPrincipal, type ResolvedRole, Resolver } from './resolve.js';
 
@@ -53,15 +54,29 @@ export function checkGrant(
     throw new CsError('INVALID_VALUE', "a company's custom role can only be used on that company's entities");
   }
   if (!canSeeCompany(view, caller, principal.companyId)) throw new CsError('NOT_FOUND');
-  const missing = role.permissions.filter((perm) => isPermission(perm) && !view.allowed(caller.userId, perm, ref));
-  if (missing.length > 0) {
-    throw new CsError(
-      'INSUFFICIENT_PRIVILEGES',
-      `${CS_ERRORS.INSUFFICIENT_PRIVILEGES.message}: the role ${role.name} includes ${missing.join(', ')}, which you do not hold here`,
-    );
-  }
+  mustAssociate(view, caller, ref, role.id, role.name);
 }
 
+/** An association as stored, as apply() reports what it removed. */
+export interface AssociationRow {
+  entity_type: number;
+  entity_id: number;
+  principal_kind: 'user' | 'group';
+  principal_id: number;
+  role_id: number;
+}
+
+const keyOfRow = (r: AssociationRow) =>
+  `${r.entity_type}:${r.entity_id}:${r.principal_kind}:${r.principal_id}:${r.role_id}`;
+
+/**
+ * Writes the items, and for OVERWRITE first removes whatever in the scope the
+ * items do not list. Every removal, explicit (DELETE) or implied (OVERWRITE,
+ * an empty list included), needs the same right as adding that association:
+ * the caller holds the whole role on the entity (src/domain/escalation.ts).
+ * Items were checked by the caller; the implied removals are checked here.
+ * Returns the associations it removed, for the audit record.
+ */
 export async function apply(
   tx: Tx,
   op: AssociationOp,
@@ -69,7 +84,8 @@ export async function apply(
   at: string,
   /** What OVERWRITE replaces: all associations of these entities, or all of this principal's. */
   scope: { refs: EntityRef[] } | { principal: ResolvedPrincipal },
-): Promise<void> {
+  by: { view: AuthzView; caller: Principal },
+): Promise<AssociationRow[]> {
   // Entity ids by type, in chunks: a 10 k-entity request is a few queries, not 10 k.
   const idsByType = new Map<number, Set<number>>();
   const note = (ref: EntityRef) => {
@@ -85,20 +101,57 @@ export async function apply(
       for (let k = 0; k < ids.length; k += 1000) yield { type, ids: ids.slice(k, k + 1000) };
     }
   };
-  if (op === 'OVERWRITE' && 'principal' in scope) {
-    await tx
-      .deleteFrom('security_associations')
-      .where('principal_kind', '=', scope.principal.kind)
-      .where('principal_id', '=', scope.principal.id)
-      .execute();
-  } else if (op === 'OVERWRITE') {
-    for (const { type, ids } of chunks()) {
+  const columns = ['entity_type', 'entity_id', 'principal_kind', 'principal_id', 'role_id'] as const;
+  const removed: AssociationRow[] = [];
+  const remove = async (rows: AssociationRow[]) => {
+    for (const r of rows) {
       await tx
         .deleteFrom('security_associations')
-        .where('entity_type', '=', type)
-        .where('entity_id', 'in', ids)
+        .where('entity_type', '=', r.entity_type)
+        .where('entity_id', '=', r.entity_id)
+        .where('principal_kind', '=', r.principal_kind)
+        .where('principal_id', '=', r.principal_id)
+        .where('role_id', '=', r.role_id)
         .execute();
+      removed.push(r);
     }
+  };
+  if (op === 'OVERWRITE') {
+    const inScope: AssociationRow[] = [];
+    if ('principal' in scope) {
+      inScope.push(
+        ...(await tx
+          .selectFrom('security_associations')
+          .select(columns)
+          .where('principal_kind', '=', scope.principal.kind)
+          .where('principal_id', '=', scope.principal.id)
+          .execute()),
+      );
+    } else {
+      for (const { type, ids } of chunks()) {
+        inScope.push(
+          ...(await tx
+            .selectFrom('security_associations')
+            .select(columns)
+            .where('entity_type', '=', type)
+            .where('entity_id', 'in', ids)
+            .execute()),
+        );
+      }
+    }
+    const kept = new Set(
+      items.flatMap((i) => (i.ref && i.principal && i.role ? [rowKey(i.ref, i.principal, i.role.id)] : [])),
+    );
+    const dropped = inScope.filter((r) => !kept.has(keyOfRow(r)));
+    const checked = new Set<string>();
+    for (const r of dropped) {
+      const key = `${r.entity_type}:${r.entity_id}:${r.role_id}`;
+      if (checked.has(key)) continue;
+      checked.add(key);
+      const name = by.view.roleName(r.role_id) ?? `id ${r.role_id}`;
+      mustAssociate(by.view, by.caller, { type: r.entity_type, id: r.entity_id }, r.role_id, name);
+    }
+    await remove(dropped);
   }
   // What exists now on the entities of this request, to answer duplicate ADDs
   // and DELETEs of nothing per item.
@@ -106,12 +159,11 @@ export async function apply(
   for (const { type, ids } of chunks()) {
     const rows = await tx
       .selectFrom('security_associations')
-      .select(['entity_type', 'entity_id', 'principal_kind', 'principal_id', 'role_id'])
+      .select(columns)
       .where('entity_type', '=', type)
       .where('entity_id', 'in', ids)
       .execute();
-    for (const r of rows)
-      existing.add(`${r.entity_type}:${r.entity_id}:${r.principal_kind}:${r.principal_id}:${r.role_id}`);
+    for (const r of rows) existing.add(keyOfRow(r));
   }
   const inserts = [];
   for (const i of items) {
@@ -123,14 +175,15 @@ export async function apply(
         continue;
       }
       existing.delete(key);
-      await tx
-        .deleteFrom('security_associations')
-        .where('entity_type', '=', i.ref.type)
-        .where('entity_id', '=', i.ref.id)
-        .where('principal_kind', '=', i.principal.kind)
-        .where('principal_id', '=', i.principal.id)
-        .where('role_id', '=', i.role.id)
-        .execute();
+      await remove([
+        {
+          entity_type: i.ref.type,
+          entity_id: i.ref.id,
+          principal_kind: i.principal.kind,
+          principal_id: i.principal.id,
+          role_id: i.role.id,
+        },
+      ]);
       continue;
     }
     if (existing.has(key)) {
@@ -155,6 +208,23 @@ export async function apply(
       .values(inserts.slice(k, k + 500))
       .execute();
   }
+  // Taking away Master can leave the CommCell without one: refused, whoever asks.
+  if (removed.length > 0) await mustKeepMaster(tx);
+  return removed;
+}
+
+/** Removed associations as an audit record lists them (the first 100, and how many). */
+export function describeRemoved(view: AuthzView, rows: readonly AssociationRow[]) {
+  return {
+    removedCount: rows.length,
+    removed: rows.slice(0, 100).map((r) => ({
+      entity: { type: r.entity_type, id: r.entity_id },
+      [r.principal_kind === 'group' ? 'userGroup' : 'user']:
+        (r.principal_kind === 'group' ? view.groupName(r.principal_id) : view.userName(r.principal_id)) ??
+        r.principal_id,
+      role: view.roleName(r.role_id) ?? r.role_id,
+    })),
+  };
 }
 
 /** cvpysdk's names for entities on the principal side. */
@@ -184,7 +254,7 @@ async function entityOf(resolver: Resolver, raw: Record<string, unknown>): Promi
  * `{"associationsOperationType", "associations": [{"entities": {"entity": [{"clientName": …}]}, "properties": {"role": {…}}}]}`.
  * Runs in the caller's transaction; the first bad association throws, so the
  * whole request (a user creation included) rolls back. Returns how many
- * associations were named.
+ * associations were named and which ones an OVERWRITE removed.
  */
 export async function applyPrincipalAssociations(
   tx: Tx,
@@ -193,11 +263,11 @@ export async function applyPrincipalAssociations(
   principal: ResolvedPrincipal,
   block: unknown,
   at: string,
-): Promise<number> {
-  if (block === null || typeof block !== 'object') return 0;
+): Promise<{ named: number; removed: AssociationRow[] }> {
+  if (block === null || typeof block !== 'object') return { named: 0, removed: [] };
   const b = block as { associationsOperationType?: unknown; associations?: unknown };
   const list = b.associations === undefined ? [] : Array.isArray(b.associations) ? b.associations : [b.associations];
-  if (list.length === 0 && b.associationsOperationType === undefined) return 0;
+  if (list.length === 0 && b.associationsOperationType === undefined) return { named: 0, removed: [] };
   const op = parseAssociationOp(b.associationsOperationType ?? 'ADD');
   if (!op) throw new CsError('BAD_REQUEST', 'associationsOperationType must be OVERWRITE, ADD or DELETE (1, 2 or 3)');
   // Bounded work: the entities of all associations are counted before any is looked up.
@@ -219,8 +289,8 @@ export async function applyPrincipalAssociations(
       items.push({ ref, entityCompany, principal, role: resolvedRole, error: null });
     }
   }
-  await apply(tx, op, items, at, { principal });
+  const removed = await apply(tx, op, items, at, { principal }, { view, caller });
   const failed = items.find((i) => i.error);
   if (failed?.error) throw failed.error;
-  return items.length;
+  return { named: items.length, removed };
 }

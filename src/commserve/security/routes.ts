@@ -14,7 +14,7 @@ import { authorize, type Target, viewOf } from '../authorize.js';
 import { sendCs } from '../codec.js';
 import { CsError } from '../errors.js';
 import { principalOf } from '../plugin.js';
-import { apply, asCsError, checkGrant, type Item, Rollback } from './associations.js';
+import { apply, asCsError, checkGrant, describeRemoved, type Item, Rollback } from './associations.js';
 import { checkEntitySide, MAX_ASSOCIATIONS, MAX_ENTITIES } from './limits.js';
 import { entityLabel, Resolver } from './resolve.js';
 
@@ -148,11 +148,18 @@ export function registerSecurityRoutes(app: FastifyInstance, ctx: AppContext): v
         throw new CsError('NOT_FOUND', `no user ${q.userId}`);
       }
       const answer = view.explain(q.userId, q.permission, ref);
+      // A company's user in a CommCell group holds nothing outside its company, whatever the group holds: say so.
+      const confined = targetCompany !== 0 && company !== targetCompany;
       return sendCs(req, reply, 'App_SecurityExplainResp', {
         allowed: answer.allowed,
         entity: { entityType: ref.type, entityId: ref.id, companyId: company },
         permission: q.permission,
         grants: await describeGrants(db, view, answer.grants),
+        reason: confined
+          ? "a company's users hold nothing outside their own company, whatever their user groups are granted"
+          : answer.allowed
+            ? ''
+            : 'no association gives this permission here',
       });
     },
   );
@@ -288,7 +295,14 @@ export function registerSecurityRoutes(app: FastifyInstance, ctx: AppContext): v
           }
           const overwritten = op === 'OVERWRITE' ? targets : [];
           if (items.some((i) => i.error)) return { items, applied: false };
-          await apply(tx, op, items, now.toISOString(), { refs: overwritten.map((o) => o.ref) });
+          const removed = await apply(
+            tx,
+            op,
+            items,
+            now.toISOString(),
+            { refs: overwritten.map((o) => o.ref) },
+            { view, caller: p },
+          );
           // Throwing rolls back what apply() already wrote.
           if (items.some((i) => i.error)) throw new Rollback(items);
           await bumpAuthzVersion(tx, [...items.map((i) => i.entityCompany), ...overwritten.map((o) => o.company)]);
@@ -307,6 +321,7 @@ export function registerSecurityRoutes(app: FastifyInstance, ctx: AppContext): v
                 role: i.role?.name,
               })),
               total: items.length,
+              ...describeRemoved(view, removed),
             },
             sourceAddr: req.ip,
             at: now,

@@ -29,11 +29,12 @@ import { actorOf, pathId } from '../actor.js';
 import { authorize, listScope, type Requirement, sees, type Target, viewOf } from '../authorize.js';
 import { readSecret, sendCs } from '../codec.js';
 import { CsError } from '../errors.js';
+import { mustControl, mustKeepMaster } from '../guard.js';
 import { splitLoginName } from '../login/login.js';
 import { perItem } from '../per-item.js';
 import { principalOf } from '../plugin.js';
 import { Bool, Int, toBool } from '../schema.js';
-import { applyPrincipalAssociations } from '../security/associations.js';
+import { applyPrincipalAssociations, describeRemoved } from '../security/associations.js';
 
 const Name = Type.String({ minLength: 1, maxLength: 256 });
 // Booleans and numbers may arrive as strings ("true", "1"), in JSON as in XML.
@@ -163,7 +164,12 @@ export function registerUserRoutes(app: FastifyInstance, ctx: AppContext): void 
     },
     async (req, reply) => {
       const p = principalOf(req);
-      return sendCs(req, reply, 'App_UserResp', await perItem(req.body.users, (item, i) => createOne(req, p, item, i)));
+      return sendCs(
+        req,
+        reply,
+        'App_UserResp',
+        await perItem(req, req.body.users, (item, i) => createOne(req, p, item, i)),
+      );
     },
   );
 
@@ -200,6 +206,8 @@ export function registerUserRoutes(app: FastifyInstance, ctx: AppContext): void 
               ? await groupByName(tx, companyId, named.user)
               : undefined;
           if (!g) throw new CsError('NOT_FOUND', `no user group named ${name} in this company`);
+          // A member holds what its group holds: only someone who holds all of it may add one.
+          mustControl(view, p, { kind: 'group', id: g.id, name });
           groupIds.push(g.id);
         }
         const u = await createUser(tx, {
@@ -211,7 +219,7 @@ export function registerUserRoutes(app: FastifyInstance, ctx: AppContext): void 
           now: now.toISOString(),
         });
         for (const g of groupIds) await addMember(tx, g, u.id);
-        const granted = await applyPrincipalAssociations(
+        const { named: granted } = await applyPrincipalAssociations(
           tx,
           view,
           p,
@@ -267,6 +275,10 @@ export function registerUserRoutes(app: FastifyInstance, ctx: AppContext): void 
       const target = await visibleUser(pathId(req));
       const self = target.id === p.userId;
       const item = req.body.users[0] as UpdateUserBody['users'][number];
+      // Changing someone (their password, whether they may log in, their
+      // associations) is taking control of them: only by who holds all they hold.
+      const view = await viewOf(req);
+      mustControl(view, p, { kind: 'user', id: target.id, name: target.user_name });
       const changes: Record<string, unknown> = {};
       const set: Partial<{
         email: string;
@@ -342,12 +354,11 @@ export function registerUserRoutes(app: FastifyInstance, ctx: AppContext): void 
         passwordChanged = true;
       }
       const revoke = passwordChanged || set.enabled === 0;
-      const view = await viewOf(req);
       await db.transaction().execute(async (tx) => {
         if (Object.keys(set).length > 0) await tx.updateTable('users').set(set).where('id', '=', target.id).execute();
         if (revoke) await ctx.sessions.revokeUser(tx, target.id);
         if (item.securityAssociations !== undefined) {
-          changes.associations = await applyPrincipalAssociations(
+          const { named, removed } = await applyPrincipalAssociations(
             tx,
             view,
             p,
@@ -355,8 +366,11 @@ export function registerUserRoutes(app: FastifyInstance, ctx: AppContext): void 
             item.securityAssociations,
             now.toISOString(),
           );
+          Object.assign(changes, { associations: named, ...describeRemoved(view, removed) });
           await bumpAuthzVersion(tx, target.company_id !== 0 ? [target.company_id] : 'all');
         }
+        // Disabling the last enabled Master would leave the CommCell without one.
+        if (set.enabled === 0) await mustKeepMaster(tx);
         await appendAudit(tx, {
           actor: actorOf(p),
           companyId: target.company_id,

@@ -24,13 +24,14 @@ import { actorOf, pathId } from '../actor.js';
 import { authorize, inOwnCompany, type Requirement, type Target, viewOf } from '../authorize.js';
 import { sendCs } from '../codec.js';
 import { CsError } from '../errors.js';
+import { mustControl, mustKeepMaster } from '../guard.js';
 import { splitLoginName } from '../login/login.js';
 import { readDescription, readName } from '../names.js';
 import { applyListOp, itemErrorReply, ListOpSchema, namesSomething, parseListOp } from '../operation-type.js';
 import { perItem } from '../per-item.js';
 import { principalOf } from '../plugin.js';
 import { Bool, Int, toBool, toInt } from '../schema.js';
-import { applyPrincipalAssociations } from '../security/associations.js';
+import { applyPrincipalAssociations, describeRemoved } from '../security/associations.js';
 
 const Loose = Type.Object({}, { additionalProperties: true });
 const Description = Type.Union([Type.String({ maxLength: 1024 }), Type.Null()]);
@@ -144,17 +145,23 @@ interface Member {
 }
 
 /**
- * The users a request names, each of the group's company (anything else is
- * "not found", whether it exists elsewhere or not). `{}` entries, which
- * cvpysdk sends for an empty list, name nobody.
+ * The users a request names. A company's group takes its company's users
+ * only (anything else is "not found", whether it exists elsewhere or not); a
+ * CommCell group also takes companies' users, named `domain\\user` or by id,
+ * of companies the caller may see: an MSP keeps CommCell groups of its
+ * tenants' users, and cvpysdk builds them so. Such a member's reach stays
+ * inside its own company whatever the group is granted (AuthzView.allowed).
+ * `{}` entries, which cvpysdk sends for an empty list, name nobody.
  */
 async function resolveMembers(
   db: Executor,
   company: Pick<Company, 'id' | 'domain_name' | 'domain_key'>,
   refs: Array<Static<typeof MemberRef>> | undefined,
   field: string,
+  sees: (companyId: number) => boolean,
 ): Promise<Member[]> {
   const out = new Map<number, Member>();
+  const takes = (u: User) => u.company_id === company.id || (company.id === 0 && sees(u.company_id));
   for (const [i, ref] of (refs ?? []).entries()) {
     let user: User | undefined;
     let asked: string;
@@ -168,15 +175,24 @@ async function resolveMembers(
     } else if (ref.userName !== undefined) {
       asked = ref.userName;
       const { domain, user: bare } = splitLoginName(ref.userName);
-      user =
-        domain === null || nameKey(domain) === company.domain_key ? await userByName(db, company.id, bare) : undefined;
+      if (domain === null || nameKey(domain) === company.domain_key) {
+        user = await userByName(db, company.id, bare);
+      } else if (company.id === 0) {
+        const home = await companyByDomain(db, domain);
+        user = home ? await userByName(db, home.id, bare) : undefined;
+      }
     } else {
       continue;
     }
-    if (!user || user.company_id !== company.id) {
-      throw new CsError('NOT_FOUND', `${field}[${i}]: no user ${asked} in the group's company`);
+    if (!user || !takes(user)) {
+      const whose = company.id === 0 ? 'a company you may see' : "the group's company";
+      throw new CsError('NOT_FOUND', `${field}[${i}]: no user ${asked} in ${whose}`);
     }
-    out.set(user.id, { id: user.id, name: loginName(company.id, company.domain_name, user.user_name) });
+    const home =
+      user.company_id === company.id
+        ? company.domain_name
+        : ((await companyById(db, user.company_id))?.domain_name ?? '');
+    out.set(user.id, { id: user.id, name: loginName(user.company_id, home, user.user_name) });
   }
   return [...out.values()];
 }
@@ -189,8 +205,8 @@ async function applySecurityAssociations(
   group: { id: number; name: string; companyId: number },
   block: Record<string, unknown> | undefined,
   at: string,
-): Promise<void> {
-  await applyPrincipalAssociations(tx, view, p, { kind: 'group', ...group }, block, at);
+) {
+  return applyPrincipalAssociations(tx, view, p, { kind: 'group', ...group }, block, at);
 }
 
 const okReply = (entity?: Record<string, unknown>) => ({
@@ -283,10 +299,12 @@ export function registerUserGroupRoutes(app: FastifyInstance, ctx: AppContext): 
 
   r.get('/UserGroup/:id', { config: { requires: seeGroup } }, async (req, reply) => {
     const g = await visibleGroup(pathId(req));
+    // A CommCell group may hold companies' users: each is named in its own company.
     const members = await db
       .selectFrom('user_group_members as m')
       .innerJoin('users as u', 'u.id', 'm.user_id')
-      .select(['u.id', 'u.user_name', 'u.company_id'])
+      .innerJoin('companies as c', 'c.id', 'u.company_id')
+      .select(['u.id', 'u.user_name', 'u.company_id', 'c.domain_name'])
       .where('m.group_id', '=', g.id)
       .orderBy('u.id')
       .execute();
@@ -297,7 +315,7 @@ export function registerUserGroupRoutes(app: FastifyInstance, ctx: AppContext): 
           description: g.description,
           providerId: g.company_id,
           enabled: true,
-          users: members.map((u) => ({ userName: loginName(u.company_id, g.domain_name, u.user_name), userId: u.id })),
+          users: members.map((u) => ({ userName: loginName(u.company_id, u.domain_name, u.user_name), userId: u.id })),
         },
       ],
     });
@@ -326,7 +344,7 @@ export function registerUserGroupRoutes(app: FastifyInstance, ctx: AppContext): 
         req,
         reply,
         'App_UserGroupResp',
-        await perItem(req.body.groups, (item, i) => createOne(req, p, item, i)),
+        await perItem(req, req.body.groups, (item, i) => createOne(req, p, item, i)),
       );
     },
   );
@@ -354,7 +372,9 @@ export function registerUserGroupRoutes(app: FastifyInstance, ctx: AppContext): 
         if (await groupByName(tx, company.id, name)) {
           throw new CsError('ALREADY_EXISTS', `a user group named ${sent} already exists`);
         }
-        const members = await resolveMembers(tx, company, item.users, `${field}.users`);
+        const members = await resolveMembers(tx, company, item.users, `${field}.users`, access.sees);
+        // Putting a user in a group changes what it holds: only by who holds all it holds already.
+        for (const m of members) mustControl(view, p, { kind: 'user', id: m.id, name: m.name });
         const id = await createGroup(tx, company.id, name, null, now.toISOString(), description);
         for (const m of members) await addMember(tx, id, m.id);
         await applySecurityAssociations(
@@ -397,6 +417,11 @@ export function registerUserGroupRoutes(app: FastifyInstance, ctx: AppContext): 
       const g = await visibleGroup(pathId(req));
       const item = req.body.groups[0] as UpdateItem;
       checkUnsupported(item, 'groups[0]');
+      const view = await viewOf(req);
+      // Changing a group (its name, members or associations) is taking control
+      // of what it grants: only by who holds all of it (so only Master changes master).
+      mustControl(view, p, { kind: 'group', id: g.id, name: displayName(g) });
+      const access = await groupAccess(req, p);
       const sentId = item.userGroupEntity?.userGroupId;
       if (sentId !== undefined && toInt(sentId) !== g.id) {
         throw new CsError('INVALID_VALUE', 'groups[0].userGroupEntity.userGroupId is not the id of this group');
@@ -418,7 +443,6 @@ export function registerUserGroupRoutes(app: FastifyInstance, ctx: AppContext): 
       const op = parseListOp(item.usersOperationType, 'groups[0].usersOperationType', 'ADD');
       const now = ctx.clock();
       const changed: number[] = [];
-      const view = await viewOf(req);
       const entity = await db.transaction().execute(async (tx) => {
         // First: the version row's lock orders concurrent membership changes, so
         // two requests each removing one of the last two master members cannot both pass.
@@ -430,7 +454,7 @@ export function registerUserGroupRoutes(app: FastifyInstance, ctx: AppContext): 
           throw new CsError('ALREADY_EXISTS', `a user group named ${name} already exists`);
         }
         const company = { id: g.company_id, domain_name: g.domain_name, domain_key: g.domain_key };
-        const given = await resolveMembers(tx, company, item.users, 'groups[0].users');
+        const given = await resolveMembers(tx, company, item.users, 'groups[0].users', access.sees);
         const current = await tx
           .selectFrom('user_group_members as m')
           .innerJoin('users as u', 'u.id', 'm.user_id')
@@ -453,6 +477,10 @@ export function registerUserGroupRoutes(app: FastifyInstance, ctx: AppContext): 
               );
         const added = [...next].filter((id) => !current.some((u) => u.id === id));
         const removed = current.map((u) => u.id).filter((id) => !next.has(id));
+        // Joining or leaving a group changes what a user holds: only for users the caller controls.
+        for (const id of [...added, ...removed]) {
+          mustControl(view, p, { kind: 'user', id, name: names.get(id) ?? `id ${id}` });
+        }
         if (removed.length > 0) {
           await tx
             .deleteFrom('user_group_members')
@@ -461,21 +489,11 @@ export function registerUserGroupRoutes(app: FastifyInstance, ctx: AppContext): 
             .execute();
         }
         for (const id of added) await addMember(tx, g.id, id);
-        if (g.system_kind === 'master' && removed.length > 0) {
-          const left = await tx
-            .selectFrom('user_group_members as m')
-            .innerJoin('users as u', 'u.id', 'm.user_id')
-            .select('u.id')
-            .where('m.group_id', '=', g.id)
-            .where('u.enabled', '=', 1)
-            .executeTakeFirst();
-          if (!left) throw new CsError('INVALID_VALUE', 'the master group must keep at least one enabled member');
-        }
         const set: { name?: string; name_key?: string; description?: string } = {};
         if (renamed) Object.assign(set, { name, name_key: nameKey(name) });
         if (description !== undefined) set.description = description;
         if (Object.keys(set).length > 0) await tx.updateTable('user_groups').set(set).where('id', '=', g.id).execute();
-        await applySecurityAssociations(
+        const associations = await applySecurityAssociations(
           tx,
           view,
           p,
@@ -483,6 +501,8 @@ export function registerUserGroupRoutes(app: FastifyInstance, ctx: AppContext): 
           item.securityAssociations,
           now.toISOString(),
         );
+        // Members leaving can take the last Master away; an association removed was checked by apply().
+        if (removed.length > 0) await mustKeepMaster(tx);
         await appendAudit(tx, {
           actor: actorOf(p),
           companyId: g.company_id,
@@ -496,6 +516,9 @@ export function registerUserGroupRoutes(app: FastifyInstance, ctx: AppContext): 
             ...(description !== undefined ? { description } : {}),
             membersAdded: added.map((id) => names.get(id)),
             membersRemoved: removed.map((id) => names.get(id)),
+            ...(associations.named > 0 || associations.removed.length > 0
+              ? { associations: associations.named, ...describeRemoved(view, associations.removed) }
+              : {}),
           },
           sourceAddr: req.ip,
           at: now,
@@ -517,6 +540,7 @@ export function registerUserGroupRoutes(app: FastifyInstance, ctx: AppContext): 
       const p = principalOf(req);
       const g = await visibleGroup(pathId(req));
       if (g.system_kind !== null) throw new CsError('INVALID_VALUE', 'built-in user groups cannot be deleted');
+      mustControl(await viewOf(req), p, { kind: 'group', id: g.id, name: displayName(g) });
       const now = ctx.clock();
       const members = await db.transaction().execute(async (tx) => {
         const ids = (
@@ -533,6 +557,7 @@ export function registerUserGroupRoutes(app: FastifyInstance, ctx: AppContext): 
         if (Number(gone.numDeletedRows) === 0) {
           throw new CsError('NOT_FOUND', 'no such user group, or it is not visible to you');
         }
+        await mustKeepMaster(tx);
         await bumpAuthzVersion(tx, [g.company_id]);
         await appendAudit(tx, {
           actor: actorOf(p),

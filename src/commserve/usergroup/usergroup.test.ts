@@ -333,7 +333,7 @@ describe('POST UserGroup', () => {
   });
 
   it('answers every documented error per group, a bad one not stopping a good one', async () => {
-    const a = await makeTenant(t, admin, 'acme');
+    await makeTenant(t, admin, 'acme');
     const b = await makeTenant(t, admin, 'beta');
     await addUser(admin, 'cellbob');
     await addGroup(admin, 'Taken');
@@ -347,7 +347,6 @@ describe('POST UserGroup', () => {
       [sdkGroup('acme\\Mixed', ['cellbob']), 1200],
       [sdkGroup('acme\\Mixed', ['commcell\\cellbob']), 1200],
       [{ ...sdkGroup('acme\\Mixed'), users: [{ userId: b.userId }] }, 1200],
-      [{ ...sdkGroup('Mixed'), users: [{ userId: a.userId }] }, 1200],
       [{ ...sdkGroup('Mixed'), users: [{ userId: 99999 }] }, 1200],
       [{ ...sdkGroup('Mixed'), users: [{ userId: 1, userName: 'someoneelse' }] }, 1200],
       [sdkGroup('nosuch\\Group'), 1200],
@@ -396,7 +395,9 @@ describe('POST UserGroup', () => {
     const worker = await t.login('acme\\worker', PW);
     const denied = await t.call('POST', ADD_URL, worker, { groups: [sdkGroup('Mine')] });
     expect(denied.json().response[0].errorCode).toBe(587204594);
-    expect(await audits('access.denied')).toHaveLength(1);
+    // The probes of other companies are refusals too (the second coalesced into the first's burst).
+    const refusals = await audits('access.denied');
+    expect(refusals.map((r) => JSON.parse(r.details).code)).toEqual([1200, 587204594]);
     await addUser(admin, 'plain');
     const plain = await t.login('plain', PW);
     const denied2 = await t.call('POST', ADD_URL, plain, { groups: [sdkGroup('Mine')] });
