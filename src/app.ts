@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import type { DestinationStream } from 'pino';
+import { RefusalRecorder } from './audit/refusals.js';
 import { SessionService } from './auth/sessions.js';
 import { AuthzService } from './authz/service.js';
 import type { Requirement } from './commserve/authorize.js';
@@ -41,6 +42,7 @@ export async function buildApp(
     clock,
     sessions: new SessionService(store, clock),
     authz: new AuthzService(store),
+    refusals: new RefusalRecorder(store, clock, (err) => app.log.error({ err }, 'could not audit a refused request')),
   };
   const https =
     config.tlsCert && config.tlsKey
@@ -116,6 +118,9 @@ export async function buildApp(
     }
     return { status: 'ready' };
   });
+
+  // Counts of refusals not yet written go into the trail before the store closes.
+  app.addHook('onClose', () => ctx.refusals.stop());
 
   for (const prefix of COMMSERVE_PREFIXES) {
     await app.register(async (scope) => commServePlugin(scope, ctx), { prefix });

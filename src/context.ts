@@ -1,3 +1,4 @@
+import type { RefusalRecorder } from './audit/refusals.js';
 import type { SessionService } from './auth/sessions.js';
 import type { AuthzService } from './authz/service.js';
 import type { Config } from './config.js';
@@ -12,4 +13,6 @@ export interface AppContext {
   sessions: SessionService;
   /** The permission view, reloaded when the authz version moves. */
   authz: AuthzService;
+  /** Audits refused requests, a burst from one actor as one record. */
+  refusals: RefusalRecorder;
 }

@@ -1,12 +1,15 @@
+import type { FastifyRequest } from 'fastify';
 import { CsError } from './errors.js';
 
 /**
  * The product's batch-create reply: one `{errorCode, errorString, entity}` per
  * item (cvpysdk indexes both code and string), and the first failure repeated
  * at the top. An application error fails only its item; anything else (a bad
- * body, a lost database) fails the request.
+ * body, a lost database) fails the request. A refused item is audited as a
+ * refused request is.
  */
 export async function perItem<T>(
+  req: FastifyRequest,
   items: readonly T[],
   create: (item: T, index: number) => Promise<Record<string, unknown>>,
 ): Promise<{ response: Array<Record<string, unknown>>; errorCode: number; errorMessage: string }> {
@@ -16,6 +19,7 @@ export async function perItem<T>(
       response.push({ errorCode: 0, errorString: '', entity: await create(item, i) });
     } catch (e) {
       if (!(e instanceof CsError) || e.http !== 200) throw e;
+      await req.refused?.(e, `item ${i}`);
       response.push({ errorCode: e.code, errorString: e.message });
     }
   }

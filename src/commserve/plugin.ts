@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
-import { appendAudit } from '../audit/log.js';
 import type { AppContext } from '../context.js';
+import { COMMCELL } from '../domain/permissions.js';
 import type { Principal } from '../domain/principal.js';
 import { actorOf } from './actor.js';
 import { registerAuditRoutes } from './audit/routes.js';
@@ -19,6 +19,8 @@ import { registerUserGroupRoutes } from './usergroup/routes.js';
 declare module 'fastify' {
   interface FastifyRequest {
     principal: Principal | null;
+    /** Audits a refused item of a batch (perItem); set for signed-in requests. */
+    refused: ((e: CsError, target: string) => Promise<void>) | null;
   }
 }
 
@@ -51,31 +53,37 @@ function toCsError(err: FastifyError): CsError {
   return new CsError('INTERNAL');
 }
 
-/** A refused privilege is a security event: it goes into the audit trail. */
-async function auditRefusal(ctx: AppContext, req: FastifyRequest, p: Principal): Promise<void> {
-  try {
-    await ctx.store.db.transaction().execute((tx) =>
-      appendAudit(tx, {
-        actor: actorOf(p),
-        operation: 'access.denied',
-        targetType: 'route',
-        targetName: `${req.method} ${req.routeOptions.url ?? ''}`,
-        outcome: 'failure',
-        reason: CS_ERRORS.INSUFFICIENT_PRIVILEGES.message,
-        sourceAddr: req.ip,
-        at: ctx.clock(),
-      }),
-    );
-  } catch (err) {
-    // The request is refused either way; losing the record is logged loudly.
-    req.log.error({ err }, 'could not audit a refused request');
-  }
+/**
+ * Refusals are security events, audited (coalesced per actor and route): a
+ * missing privilege (587204594), and "not found" (1200), which is how another
+ * tenant's ids answer, unless the caller sees the whole CommCell (then it
+ * only ever means "no such thing").
+ */
+async function isRefusal(req: FastifyRequest, p: Principal, e: CsError): Promise<boolean> {
+  if (e.kind === 'INSUFFICIENT_PRIVILEGES') return true;
+  if (e.kind !== 'NOT_FOUND' || !req.authzView) return false;
+  return !(await req.authzView()).allowed(p.userId, 'View', COMMCELL);
+}
+
+/** Audits a refusal of this request (or of one item of it, named by `target`). */
+export async function auditRefusal(ctx: AppContext, req: FastifyRequest, e: CsError, target?: string): Promise<void> {
+  if (!req.principal || !(await isRefusal(req, req.principal, e))) return;
+  const params = (req.params ?? {}) as Record<string, unknown>;
+  await ctx.refusals.record({
+    actor: actorOf(req.principal),
+    route: `${req.method} ${req.routeOptions.url ?? ''}`,
+    target: target ?? Object.values(params).map(String).join('/').slice(0, 200),
+    code: e.code,
+    reason: e.message,
+    sourceAddr: req.ip,
+  });
 }
 
 /** The CommServe dialect, mounted once per prefix (/commandcenter/api, /webconsole/api). */
 export async function commServePlugin(app: FastifyInstance, ctx: AppContext): Promise<void> {
   registerCommServeParsers(app);
   app.decorateRequest('principal', null);
+  app.decorateRequest('refused', null);
   app.decorateRequest('authzView', null);
   app.decorateRequest('target', null);
 
@@ -85,6 +93,7 @@ export async function commServePlugin(app: FastifyInstance, ctx: AppContext): Pr
     if (!principal) throw new CsError('NOT_AUTHENTICATED');
     req.principal = principal;
     req.authzView = memoizeView(ctx);
+    req.refused = (e, target) => auditRefusal(ctx, req, e, target);
   });
 
   // After validation, so a requirement can read the parsed path and query.
@@ -95,7 +104,7 @@ export async function commServePlugin(app: FastifyInstance, ctx: AppContext): Pr
 
   app.setErrorHandler(async (err: FastifyError, req, reply) => {
     const e = toCsError(err);
-    if (e.kind === 'INSUFFICIENT_PRIVILEGES' && req.principal) await auditRefusal(ctx, req, req.principal);
+    await auditRefusal(ctx, req, e);
     let message = e.message;
     if (e.http >= 500) {
       req.log.error({ err }, 'request failed');
