@@ -203,7 +203,7 @@ describe('POST Security: bounded work per request', () => {
       .where('entity_id', '=', FIRST_PLAN)
       .executeTakeFirstOrThrow();
     expect(Number(onFirst.n)).toBe(10_000);
-  });
+  }, 90_000); // two 10 000-item writes: about 5 s on SQLite and 15 s on a busy PostgreSQL
 
   it('refuses one over the limit, each way, and writes nothing', async () => {
     await addGroups(20);
