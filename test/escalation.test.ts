@@ -237,3 +237,21 @@ describe("finding 11: CommCell groups of companies' users, as cvpysdk builds the
     expect(tenantTry.json().errorCode).toBe(1200);
   });
 });
+
+describe('hostile values on the security-changing routes', () => {
+  it('an operation type that is an object, or a NUL in an email or full name, is a clear refusal, never a 500', async () => {
+    const odd = await t.call('POST', '/User/1', admin, {
+      users: [{ securityAssociations: { associationsOperationType: { toString: 1 }, associations: [] } }],
+    });
+    expect(odd.statusCode, odd.body).toBe(400);
+    for (const field of ['email', 'fullName']) {
+      const created = await t.call('POST', '/User', admin, {
+        users: [{ userEntity: { userName: `nul-${field}` }, password: b64(PW), [field]: 'a\u0000b' }],
+      });
+      expect(created.json().response[0].errorCode, created.body).toBe(1204);
+      expect(created.json().response[0].errorString).toContain(`users[0].${field}`);
+      const updated = await t.call('POST', '/User/1', admin, { users: [{ [field]: 'a\u0000b' }] });
+      expect(updated.json().errorCode, updated.body).toBe(1204);
+    }
+  });
+});

@@ -49,9 +49,9 @@ export function parseEntityRef(obj: Record<string, unknown>): EntityRef | null {
 /** OVERWRITE=1, ADD=2, DELETE=3, by name (any case) or number. */
 export type AssociationOp = 'OVERWRITE' | 'ADD' | 'DELETE';
 export function parseAssociationOp(v: unknown): AssociationOp | null {
-  const s = String(v ?? '')
-    .trim()
-    .toUpperCase();
+  // Only a string or a number names one: String() of an object sent as JSON would run its own toString.
+  if (typeof v !== 'string' && typeof v !== 'number') return null;
+  const s = String(v).trim().toUpperCase();
   if (s === '1' || s === 'OVERWRITE') return 'OVERWRITE';
   if (s === '2' || s === 'ADD') return 'ADD';
   if (s === '3' || s === 'DELETE') return 'DELETE';

@@ -31,6 +31,7 @@ import { readSecret, sendCs } from '../codec.js';
 import { CsError } from '../errors.js';
 import { mustControl, mustKeepMaster } from '../guard.js';
 import { splitLoginName } from '../login/login.js';
+import { readDescription } from '../names.js';
 import { perItem } from '../per-item.js';
 import { principalOf } from '../plugin.js';
 import { Bool, Int, toBool } from '../schema.js';
@@ -213,8 +214,8 @@ export function registerUserRoutes(app: FastifyInstance, ctx: AppContext): void 
         const u = await createUser(tx, {
           companyId,
           userName,
-          fullName: item.fullName ?? '',
-          email: item.email ?? '',
+          fullName: readDescription(item.fullName ?? '', `users[${index}].fullName`),
+          email: readDescription(item.email ?? '', `users[${index}].email`),
           passwordHash: hash,
           now: now.toISOString(),
         });
@@ -287,8 +288,9 @@ export function registerUserRoutes(app: FastifyInstance, ctx: AppContext): void 
         password_hash: string;
         password_changed_at: string;
       }> = {};
-      if (item.email !== undefined) set.email = changes.email = item.email;
-      if (item.fullName !== undefined) set.full_name = changes.fullName = item.fullName;
+      if (item.email !== undefined) set.email = changes.email = readDescription(item.email, 'users[0].email');
+      if (item.fullName !== undefined)
+        set.full_name = changes.fullName = readDescription(item.fullName, 'users[0].fullName');
       if (item.enableUser !== undefined) {
         if (self) throw new CsError('INVALID_VALUE', 'you cannot enable or disable your own account');
         set.enabled = toBool(item.enableUser) ? 1 : 0;
