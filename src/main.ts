@@ -1,27 +1,24 @@
 #!/usr/bin/env node
-import { Command } from 'commander';
-import { buildApp } from './app.js';
-import { verifyAudit } from './audit/verify.js';
-import { CliError, resetPassword } from './cli/admin.js';
-import { importFile } from './cli/import.js';
-import { type Config, ConfigError, loadConfig } from './config.js';
-import { loadMasterKey, MasterKeyError } from './crypto/master-key.js';
-import { bootstrap } from './store/bootstrap.js';
-import { openStore, type Store } from './store/db.js';
-import { ImportConflictError } from './store/entities.js';
-import { migrate } from './store/migrate.js';
+import fs from 'node:fs';
+import path from 'node:path';
+import { Command, CommanderError } from 'commander';
+import { CliError, describeFailure, EXIT } from './cli/errors.js';
+import { type Config, describeVariables, loadConfig } from './config.js';
+
+// Each command loads what it needs when it runs: `--help`, a usage error or a
+// bad setting answers without loading the server.
 
 function say(line: string): void {
   process.stdout.write(`${line}\n`);
 }
 
-async function withStore<T>(config: Config, work: (store: Store) => Promise<T>): Promise<T> {
-  const store = openStore(config.db);
-  try {
-    return await work(store);
-  } finally {
-    await store.close();
-  }
+/** BULWARK_DB once the configuration is read, for messages about the store. */
+let storeTarget: string | null = null;
+
+function config(): Config {
+  const c = loadConfig();
+  storeTarget = c.db;
+  return c;
 }
 
 async function readStdin(): Promise<string> {
@@ -32,61 +29,70 @@ async function readStdin(): Promise<string> {
     .replace(/\r?\n$/, '');
 }
 
-async function serve(config: Config): Promise<void> {
-  loadMasterKey(config.masterKey, config.dataDir);
-  const store = openStore(config.db);
-  const migrated = await migrate(store);
-  const boot = await bootstrap(store, config.adminPassword, new Date());
-  const { app } = await buildApp({ config, store });
-  if (migrated.applied.length > 0) app.log.info({ applied: migrated.applied }, 'database migrated');
-  if (boot.generatedPassword) {
-    // Shown once, on the terminal only: never through the logger.
-    say(
-      `\nBulwark created the administrator "admin" with the password:\n\n    ${boot.generatedPassword}\n\nIt is not shown again. Change it after logging in, or set BULWARK_ADMIN_PASSWORD before the first start.\n`,
-    );
+function version(): string {
+  // dist/src/main.js or src/main.ts: the package is the nearest folder above with a package.json.
+  for (let dir = import.meta.dirname; ; dir = path.dirname(dir)) {
+    const file = path.join(dir, 'package.json');
+    if (fs.existsSync(file)) return (JSON.parse(fs.readFileSync(file, 'utf8')) as { version: string }).version;
+    if (path.dirname(dir) === dir) return 'unknown';
   }
-  let closing = false;
-  const shutdown = async (signal: string) => {
-    if (closing) {
-      app.log.warn({ signal }, 'second signal: exiting now');
-      process.exit(1);
-    }
-    closing = true;
-    app.log.info({ signal }, 'shutting down: finishing requests in flight');
-    const force = setTimeout(() => process.exit(1), 15_000);
-    force.unref();
-    await app.close();
-    await store.close();
-    process.exit(0);
-  };
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
-  process.on('SIGINT', () => void shutdown('SIGINT'));
-  await app.listen({ host: config.host, port: config.port });
 }
+
+const EXIT_HELP = `Exit codes:
+  0  done
+  1  the check failed: audit chain broken, import lines refused, migrations pending (status);
+     serve stopped before its requests in flight finished
+  2  usage or configuration: unknown command or option, a bad variable, a file that cannot be read
+  3  the store cannot be used: unreachable, no such database, not a Bulwark database
+  4  serve cannot listen: the port is in use, or the address is not this host's
+  5  unexpected error (LOG_LEVEL=debug prints the stack)`;
 
 const program = new Command()
   .name('bulwark')
   .description(
-    'Bulwark: the security control plane of a backup and storage platform. Configured by environment variables (see the README).',
-  );
+    'Bulwark: the security control plane of a backup and storage platform.\nWithout a command, runs `bulwark serve`.',
+  )
+  .version(version(), '-V, --version', 'print the version')
+  .helpOption('-h, --help', 'show this help')
+  .exitOverride()
+  .configureOutput({ outputError: () => {} })
+  .showSuggestionAfterError(true)
+  .addHelpText('after', `\n${describeVariables()}\n\n${EXIT_HELP}\n`);
 
 program
-  .command('serve', { isDefault: true })
-  .description('migrate the database if needed, then serve HTTP(S) on HOST:PORT')
-  .action(async () => serve(loadConfig()));
+  .command('serve')
+  .description('migrate the database if needed, create the administrator on a new one, serve HTTP(S) on HOST:PORT')
+  .action(async () => {
+    const { serve } = await import('./cli/serve.js');
+    await serve(config());
+  });
 
 program
   .command('migrate')
-  .description('apply pending database migrations and exit')
+  .description('apply pending database migrations and exit (creates a new SQLite database)')
   .action(async () => {
-    const config = loadConfig();
-    await withStore(config, async (store) => {
+    const c = config();
+    const [{ withStore }, { migrate }] = await Promise.all([import('./cli/store.js'), import('./store/migrate.js')]);
+    await withStore(c, 'create', async (store) => {
       const r = await migrate(store);
       say(
         r.applied.length
           ? `applied: ${r.applied.join(', ')}`
           : `up to date (${r.alreadyApplied} migrations applied before)`,
       );
+    });
+  });
+
+program
+  .command('status')
+  .description('show what the store holds (read only); exits 1 if migrations are pending')
+  .action(async () => {
+    const c = config();
+    const [{ withStore }, { storeStatus }] = await Promise.all([import('./cli/store.js'), import('./cli/status.js')]);
+    await withStore(c, 'existing', async (store) => {
+      const s = await storeStatus(store, c.db);
+      for (const line of s.lines) say(line);
+      if (s.pending.length > 0) process.exitCode = EXIT.CHECK_FAILED;
     });
   });
 
@@ -99,11 +105,23 @@ admin
   .requiredOption('-u, --user <name>', 'login name: admin, or domain\\user for a company user')
   .option('--password-stdin', 'read the new password from standard input instead of generating one')
   .action(async (opts: { user: string; passwordStdin?: boolean }) => {
-    const config = loadConfig();
+    const c = config();
     const given = opts.passwordStdin ? await readStdin() : null;
-    await withStore(config, async (store) => {
+    const [{ withStore }, { migrate }, adminCli, { setHashConcurrency }] = await Promise.all([
+      import('./cli/store.js'),
+      import('./store/migrate.js'),
+      import('./cli/admin.js'),
+      import('./crypto/passwords.js'),
+    ]);
+    setHashConcurrency(c.hashConcurrency);
+    await withStore(c, 'existing', async (store) => {
       await migrate(store);
-      const generated = await resetPassword(store, opts.user, given);
+      let generated: string | null;
+      try {
+        generated = await adminCli.resetPassword(store, opts.user, given);
+      } catch (e) {
+        throw e instanceof adminCli.CliError ? new CliError(e.message) : e;
+      }
       say(generated ? `new password for ${opts.user}: ${generated}` : `password for ${opts.user} changed`);
       say('all of its sessions were revoked.');
     });
@@ -117,8 +135,15 @@ program
   .argument('<file>', 'the JSON-lines file')
   .option('--partial', 'commit the good lines and list the bad ones')
   .action(async (file: string, opts: { partial?: boolean }) => {
-    const config = loadConfig();
-    await withStore(config, async (store) => {
+    const c = config();
+    const [{ withStore }, { migrate }, { importFile, requireImportFile }, { ImportConflictError }] = await Promise.all([
+      import('./cli/store.js'),
+      import('./store/migrate.js'),
+      import('./cli/import.js'),
+      import('./store/entities.js'),
+    ]);
+    requireImportFile(file);
+    await withStore(c, 'existing', async (store) => {
       await migrate(store);
       const partial = opts.partial === true;
       let r: Awaited<ReturnType<typeof importFile>>;
@@ -133,7 +158,7 @@ program
         if (!(e instanceof ImportConflictError)) throw e;
         process.stderr.write('\n');
         say(`import stopped: ${e.message}; ${partial ? 'the batches before it stay' : 'nothing was imported'}`);
-        process.exitCode = 1;
+        process.exitCode = EXIT.CHECK_FAILED;
         return;
       }
       process.stderr.write('\n');
@@ -142,17 +167,18 @@ program
       } else {
         say(`imported ${r.imported} entities from ${r.lines} lines; ${r.errors} refused`);
       }
-      if (r.errors > 0) process.exitCode = 1;
+      if (r.errors > 0) process.exitCode = EXIT.CHECK_FAILED;
     });
   });
 
 const audit = program.command('audit').description('the audit trail');
 audit
   .command('verify')
-  .description('check the audit hash chain; exits 1 if any record was edited, deleted or reordered')
+  .description('check the audit hash chain (read only); exits 1 if any record was edited, deleted or reordered')
   .action(async () => {
-    const config = loadConfig();
-    await withStore(config, async (store) => {
+    const c = config();
+    const [{ withStore }, { verifyAudit }] = await Promise.all([import('./cli/store.js'), import('./audit/verify.js')]);
+    await withStore(c, 'existing', async (store) => {
       const r = await verifyAudit(store.db, (n) => process.stderr.write(`\rchecked ${n} records`));
       process.stderr.write('\n');
       if (r.ok) {
@@ -161,15 +187,29 @@ audit
       }
       say(`audit chain BROKEN: ${r.problems.length} problem(s) in ${r.checked} records`);
       for (const p of r.problems) say(`  record ${p.seq}: ${p.problem}`);
-      process.exitCode = 1;
+      process.exitCode = EXIT.CHECK_FAILED;
     });
   });
 
-program.parseAsync().catch((e: unknown) => {
-  if (e instanceof ConfigError || e instanceof CliError || e instanceof MasterKeyError) {
-    process.stderr.write(`bulwark: ${e.message}\n`);
-    process.exit(2);
+/** One line on stderr and the command's exit code; the stack only at LOG_LEVEL=debug (or trace). */
+function fail(e: unknown): never {
+  if (e instanceof CommanderError) {
+    if (e.exitCode === 0) process.exit(EXIT.OK);
+    // `bulwark admin` alone printed its help; anything else gets one line.
+    if (e.code !== 'commander.help') {
+      const message = e.message.replace(/^error: /, '').replace(/\s*\n\s*/g, ' ');
+      process.stderr.write(`bulwark: ${message}; see bulwark --help\n`);
+    }
+    process.exit(EXIT.USAGE);
   }
-  process.stderr.write(`bulwark: ${(e as Error).stack ?? String(e)}\n`);
-  process.exit(1);
-});
+  const f = describeFailure(e, storeTarget);
+  process.stderr.write(`bulwark: ${f.message}\n`);
+  if (['debug', 'trace'].includes(process.env.LOG_LEVEL ?? '') && e instanceof Error && e.stack) {
+    process.stderr.write(`${e.stack}\n`);
+  }
+  process.exit(f.code);
+}
+
+// No arguments at all: serve (what `npm start` and container images run).
+const argv = process.argv.length > 2 ? process.argv : [...process.argv, 'serve'];
+program.parseAsync(argv).catch(fail);

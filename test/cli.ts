@@ -1,7 +1,8 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import pg from 'pg';
 import { DIALECT, TEST_DB } from './harness.js';
 
@@ -13,11 +14,36 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs `bulwark …` from source (through tsx) with the given environment. */
-export function runCli(args: string[], env: Record<string, string>, stdin?: string): Promise<CliResult> {
+/**
+ * The command the CLI tests spawn: the built CLI (`dist/`, what `npm start` and
+ * `npx bulwark` run, and quick to start) when it is up to date with `src/`, as
+ * after `npm ci` or `npm run build`; otherwise the sources through tsx, so a
+ * test never runs stale code.
+ */
+export const CLI: readonly string[] =
+  spawnSync(process.execPath, [path.join(ROOT, 'scripts/build.mjs'), '--check']).status === 0
+    ? [path.join(ROOT, 'dist/src/main.js')]
+    : [
+        '--import',
+        pathToFileURL(path.join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href,
+        path.join(ROOT, 'src/main.ts'),
+      ];
+
+export interface RunOptions {
+  /** Working folder of the process (the repository by default). */
+  cwd?: string;
+}
+
+/** Runs `bulwark …` with the given environment (LOG_LEVEL=warn unless given). */
+export function runCli(
+  args: string[],
+  env: Record<string, string>,
+  stdin?: string,
+  opts: RunOptions = {},
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/main.ts'), ...args], {
-      cwd: ROOT,
+    const child = spawn(process.execPath, [...CLI, ...args], {
+      cwd: opts.cwd ?? ROOT,
       env: { ...process.env, LOG_LEVEL: 'warn', ...env },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
@@ -32,6 +58,68 @@ export function runCli(args: string[], env: Record<string, string>, stdin?: stri
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr }));
     child.stdin.end(stdin ?? '');
+  });
+}
+
+export interface RunningServer {
+  /** The port it listens on (PORT=0 picks a free one). */
+  port: number;
+  url: string;
+  /** Everything it wrote so far. */
+  stdout(): string;
+  stderr(): string;
+  /** SIGTERM, then its exit code. */
+  stop(): Promise<number | null>;
+}
+
+/**
+ * Starts `bulwark serve` on a free port (LOG_LEVEL=info: the port is read from
+ * the log) and resolves once it answers /readyz; rejects with its output if it
+ * exits first.
+ */
+export function startServer(env: Record<string, string>, opts: RunOptions = {}): Promise<RunningServer> {
+  const child = spawn(process.execPath, [...CLI, 'serve'], {
+    cwd: opts.cwd ?? ROOT,
+    env: { ...process.env, LOG_LEVEL: 'info', HOST: '127.0.0.1', PORT: '0', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+  child.stderr.on('data', (d) => {
+    err += d;
+  });
+  return new Promise((resolve, reject) => {
+    let found = false;
+    child.stdout.on('data', async (d) => {
+      out += d;
+      const m = /listening at http:\/\/127\.0\.0\.1:(\d+)/.exec(out);
+      if (!m || found) return;
+      found = true;
+      const port = Number(m[1]);
+      const url = `http://127.0.0.1:${port}`;
+      for (let i = 0; i < 600; i++) {
+        const ready = await fetch(`${url}/readyz`).then(
+          (r) => r.ok,
+          () => false,
+        );
+        if (ready) break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      resolve({
+        port,
+        url,
+        stdout: () => out,
+        stderr: () => err,
+        stop: () => {
+          child.kill('SIGTERM');
+          return exited;
+        },
+      });
+    });
+    void exited.then((code) => {
+      if (!found) reject(new Error(`bulwark serve exited ${code} before listening:\n${out}\n${err}`));
+    });
   });
 }
 

@@ -107,6 +107,6 @@ describe('bulwark import FILE', () => {
     const { env, dir } = await setup();
     const r = await runCli(['import', path.join(dir, 'nope.jsonl')], env);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/cannot read .*nope\.jsonl: ENOENT/);
+    expect(r.stderr).toMatch(/^bulwark: cannot read .*nope\.jsonl: no such file \(ENOENT\)\n$/);
   });
 });

@@ -3,7 +3,7 @@ import readline from 'node:readline';
 import type { Store } from '../store/db.js';
 import { type ImportLineError, type ImportSummary, importEntities } from '../store/entities.js';
 import { COMMCELL_ID } from '../store/schema.js';
-import { CliError } from './admin.js';
+import { CliError, EXIT } from './errors.js';
 
 export interface ImportFileOptions {
   partial: boolean;
@@ -12,21 +12,29 @@ export interface ImportFileOptions {
   onProgress(p: { lines: number; imported: number; errors: number }): void;
 }
 
+/** The file to import is a readable file (a usage error, exit 2, otherwise). */
+export function requireImportFile(file: string): void {
+  let stat: fs.Stats;
+  try {
+    fs.accessSync(file, fs.constants.R_OK);
+    stat = fs.statSync(file);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (e as Error).message;
+    throw new CliError(`cannot read ${file}: ${why}${code ? ` (${code})` : ''}`);
+  }
+  if (!stat.isFile()) throw new CliError(`cannot read ${file}: not a file`);
+}
+
 /**
  * `bulwark import FILE`: the same importer as POST Entities/Import, reading
  * the file as a stream. Lines without "company" belong to the CommCell; the
  * command line may create entities in any company. Audited as the command.
  */
 export async function importFile(store: Store, file: string, opts: ImportFileOptions): Promise<ImportSummary> {
-  let stat: fs.Stats;
-  try {
-    stat = fs.statSync(file);
-  } catch (e) {
-    throw new CliError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
-  if (!stat.isFile()) throw new CliError(`${file} is not a file`);
+  requireImportFile(file);
   const commcell = await store.db.selectFrom('companies').select('id').where('id', '=', COMMCELL_ID).executeTakeFirst();
-  if (!commcell) throw new CliError('the database has no CommCell yet: start `bulwark serve` once first');
+  if (!commcell) throw new CliError('the database has no CommCell yet: start `bulwark serve` once first', EXIT.STORE);
   const input = fs.createReadStream(file, { encoding: 'utf8' });
   const lines = readline.createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY });
   try {

@@ -6,14 +6,19 @@ const OPTIONS = { algorithm: 2 /* Argon2id */, memoryCost: 19456, timeCost: 2, p
 /**
  * Hashing runs on libuv's worker threads. A login storm would otherwise queue
  * unbounded work there and starve file and DNS I/O, so at most
- * `MAX_CONCURRENT` hashes run at once; the rest wait their turn in order.
+ * `maxConcurrent` hashes run at once; the rest wait their turn in order.
  */
-const MAX_CONCURRENT = Math.max(1, Number(process.env.BULWARK_HASH_CONCURRENCY) || 2);
+let maxConcurrent = 2;
 let running = 0;
 const waiting: Array<() => void> = [];
 
+/** BULWARK_HASH_CONCURRENCY, checked by the configuration; set once at start. */
+export function setHashConcurrency(n: number): void {
+  maxConcurrent = n;
+}
+
 async function limited<T>(work: () => Promise<T>): Promise<T> {
-  if (running >= MAX_CONCURRENT) await new Promise<void>((resolve) => waiting.push(resolve));
+  if (running >= maxConcurrent) await new Promise<void>((resolve) => waiting.push(resolve));
   running++;
   try {
     return await work();

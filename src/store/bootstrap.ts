@@ -1,14 +1,34 @@
+import { randomBytes } from 'node:crypto';
 import { appendAudit } from '../audit/log.js';
 import { hashSecret } from '../crypto/passwords.js';
-import { newGuid, randomHex } from '../crypto/secrets.js';
+import { newGuid } from '../crypto/secrets.js';
 import { bumpAuthzVersion, grant } from './authz.js';
 import type { Store } from './db.js';
 import { addMember, createGroup, createUser } from './directory.js';
 import { COMMCELL_ID } from './schema.js';
 
+/**
+ * The password Bulwark makes up for admin on a new database: 48 random bytes
+ * as 64 base64url characters (no character that JSON, XML or a shell would
+ * need escaped). It is read from its file and pasted, never typed, so its
+ * length costs nothing.
+ */
+export function generatePassword(): string {
+  return randomBytes(48).toString('base64url');
+}
+
+export interface BootstrapOptions {
+  /**
+   * Called with a generated password inside the transaction that creates
+   * admin, so that if keeping it fails (say, writing its file), nothing is
+   * created and the next start tries again.
+   */
+  keepGenerated?(password: string): void | Promise<void>;
+}
+
 export interface BootstrapResult {
   created: boolean;
-  /** Set only when Bulwark generated the password: the caller shows it once. */
+  /** Set only when Bulwark generated the password (and gave it to `keepGenerated`). */
   generatedPassword: string | null;
 }
 
@@ -17,10 +37,15 @@ export interface BootstrapResult {
  * administrator `admin` in it. Two processes starting at once on one
  * PostgreSQL both try; the insert of company 0 lets exactly one through.
  */
-export async function bootstrap(store: Store, adminPassword: string | null, now: Date): Promise<BootstrapResult> {
+export async function bootstrap(
+  store: Store,
+  adminPassword: string | null,
+  now: Date,
+  opts: BootstrapOptions = {},
+): Promise<BootstrapResult> {
   const existing = await store.db.selectFrom('companies').select('id').where('id', '=', COMMCELL_ID).executeTakeFirst();
   if (existing) return { created: false, generatedPassword: null };
-  const generated = adminPassword ? null : randomHex(12);
+  const generated = adminPassword ? null : generatePassword();
   const hash = await hashSecret(adminPassword ?? (generated as string));
   const at = now.toISOString();
   const created = await store.db.transaction().execute(async (tx) => {
@@ -67,6 +92,7 @@ export async function bootstrap(store: Store, adminPassword: string | null, now:
         : 'administrator created with a generated password',
       at: now,
     });
+    if (generated) await opts.keepGenerated?.(generated);
     return true;
   });
   return { created, generatedPassword: created ? generated : null };
