@@ -87,6 +87,7 @@ describe('the README', () => {
     const password = fs.readFileSync(passwordFile, 'utf8').trim();
     expect(Buffer.byteLength(password)).toBeGreaterThan(57);
     expect(fs.statSync(passwordFile).mode & 0o777).toBe(0o600);
+    expect(fs.statSync(path.dirname(passwordFile)).mode & 0o777).toBe(0o700);
     if (DIALECT === 'sqlite') {
       for (const f of ['bulwark.db', 'bulwark.db-wal', 'bulwark.db-shm']) {
         expect(fs.statSync(path.join(dir, 'data', f)).mode & 0o777, f).toBe(0o600);

@@ -50,6 +50,8 @@ export async function serve(config: Config): Promise<void> {
   setHashConcurrency(config.hashConcurrency);
   requireReadable(config.tlsCert, 'BULWARK_TLS_CERT');
   requireReadable(config.tlsKey, 'BULWARK_TLS_KEY');
+  // The data dir holds the master key, a generated password and by default the database: owner only, when new.
+  if (config.masterKey === null) fs.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   loadMasterKey(config.masterKey, config.dataDir);
   const store = openStore(config.db);
   const passwordFile = path.resolve(config.dataDir, ADMIN_PASSWORD_FILE);
