@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Command, CommanderError } from 'commander';
-import { CliError, describeFailure, EXIT } from './cli/errors.js';
+import { describeFailure, EXIT } from './cli/errors.js';
 import { type Config, describeVariables, loadConfig } from './config.js';
 
 // Each command loads what it needs when it runs: `--help`, a usage error or a
@@ -107,7 +107,7 @@ admin
   .action(async (opts: { user: string; passwordStdin?: boolean }) => {
     const c = config();
     const given = opts.passwordStdin ? await readStdin() : null;
-    const [{ withStore }, { migrate }, adminCli, { setHashConcurrency }] = await Promise.all([
+    const [{ withStore }, { migrate }, { resetPassword }, { setHashConcurrency }] = await Promise.all([
       import('./cli/store.js'),
       import('./store/migrate.js'),
       import('./cli/admin.js'),
@@ -116,12 +116,7 @@ admin
     setHashConcurrency(c.hashConcurrency);
     await withStore(c, 'existing', async (store) => {
       await migrate(store);
-      let generated: string | null;
-      try {
-        generated = await adminCli.resetPassword(store, opts.user, given);
-      } catch (e) {
-        throw e instanceof adminCli.CliError ? new CliError(e.message) : e;
-      }
+      const generated = await resetPassword(store, opts.user, given);
       say(generated ? `new password for ${opts.user}: ${generated}` : `password for ${opts.user} changed`);
       say('all of its sessions were revoked.');
     });

@@ -7,8 +7,7 @@ import { PASSWORD_RULE, passwordAcceptable } from '../domain/password-policy.js'
 import type { Store } from '../store/db.js';
 import { companyByDomain } from '../store/directory.js';
 import { clearThrottle } from '../store/throttle.js';
-
-export class CliError extends Error {}
+import { CliError } from './errors.js';
 
 /**
  * Sets a user's password from the command line (the way back in when every
