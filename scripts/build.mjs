@@ -17,16 +17,20 @@ function newestSource() {
     for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
       const p = path.join(dir, e.name);
       if (e.isDirectory()) walk(p);
-      else if (e.name.endsWith('.ts') && !e.name.endsWith('.test.ts')) newest = Math.max(newest, fs.statSync(p).mtimeMs);
+      else if (e.name.endsWith('.ts') && !e.name.endsWith('.test.ts')) {
+        newest = Math.max(newest, fs.statSync(p).mtimeMs);
+      }
     }
   };
   walk(path.join(root, 'src'));
-  for (const f of ['tsconfig.json', 'tsconfig.build.json']) newest = Math.max(newest, fs.statSync(path.join(root, f)).mtimeMs);
+  for (const f of ['tsconfig.json', 'tsconfig.build.json']) {
+    newest = Math.max(newest, fs.statSync(path.join(root, f)).mtimeMs);
+  }
   return newest;
 }
 
 /** tsc rewrites every output on each build, so the entry point's time is the build's. */
-export function isStale() {
+function isStale() {
   const built = fs.statSync(OUTPUT, { throwIfNoEntry: false });
   return !built || built.mtimeMs < newestSource();
 }
