@@ -35,7 +35,7 @@ function keepPassword(file: string, password: string): void {
 
 const LISTEN_CODES: Record<string, string> = {
   EADDRINUSE: 'the address is already in use',
-  EADDRNOTAVAIL: 'the address is not one of this host',
+  EADDRNOTAVAIL: 'not an address of this host',
   EACCES: 'not allowed (a port below 1024 needs privileges)',
   ENOTFOUND: 'no such host',
   EAI_AGAIN: 'the host name cannot be resolved now',
