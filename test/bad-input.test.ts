@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp, type RouteInfo } from '../src/app.js';
-import { loadConfig } from '../src/config.js';
+import type { RouteInfo } from '../src/app.js';
 import { ENTITY_TYPES } from '../src/domain/catalogue.js';
 import { addEntities } from './estate.js';
-import { BASE, BASES, startApp, type TestApp } from './harness.js';
+import { BASE, BASES, routesOf, startApp, type TestApp } from './harness.js';
 
 // Issue 9, finding 7: input that answered 500. Nothing a client sends produces a 500.
 let t: TestApp;
@@ -12,13 +11,7 @@ let routes: RouteInfo[];
 beforeAll(async () => {
   t = await startApp();
   admin = await t.login();
-  const built = await buildApp({
-    config: { ...loadConfig({}), logLevel: 'silent' },
-    store: t.store,
-    clock: t.clock.now,
-  });
-  routes = built.routes;
-  await built.app.close();
+  routes = await routesOf(t);
   await addEntities(
     t.store,
     Array.from({ length: 5 }, (_, i) => [

@@ -1,7 +1,7 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { verifyAudit } from '../src/audit/verify.js';
 import { COMMCELL_REF, companyEntity, helpers, PW } from './escalation-support.js';
-import { b64, makeTenant, startApp, type TestApp } from './harness.js';
+import { b64, makeTenant, type TestApp, withApp } from './harness.js';
 
 // Issue 9's findings 1, 2, 3, 9 and 11, each reproduced as the attacker sent
 // it; the rules behind them are src/domain/escalation.ts and
@@ -11,13 +11,10 @@ import { b64, makeTenant, startApp, type TestApp } from './harness.js';
 let t: TestApp;
 let admin: string;
 let h: ReturnType<typeof helpers>;
-beforeEach(async () => {
-  t = await startApp();
-  admin = await t.login();
-  h = helpers(t);
-});
-afterEach(async () => {
-  await t.close();
+withApp((app, token) => {
+  t = app;
+  admin = token;
+  h = helpers(app);
 });
 
 const DENIED = 587204594;

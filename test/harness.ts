@@ -1,7 +1,8 @@
 import { Writable } from 'node:stream';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import pg from 'pg';
-import { buildApp } from '../src/app.js';
+import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
+import { buildApp, type RouteInfo } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import type { AppContext } from '../src/context.js';
 import { bootstrap } from '../src/store/bootstrap.js';
@@ -160,4 +161,31 @@ export async function makeTenant(t: TestApp, adminToken: string, domain: string)
   const userId = user.json().response[0].entity.userId as number;
   const token = await t.login(`${domain}\\tadmin`, 'Tenant-Passw0rd!');
   return { companyId, userId, token };
+}
+
+/**
+ * The fixture of most suites: a fresh app and the administrator's token for
+ * each test (`'all'`: one for the whole file), handed to `set`, closed after.
+ */
+export function withApp(set: (t: TestApp, admin: string) => void, scope: 'each' | 'all' = 'each'): void {
+  let current: TestApp | null = null;
+  (scope === 'each' ? beforeEach : beforeAll)(async () => {
+    current = await startApp();
+    set(current, await current.login());
+  });
+  (scope === 'each' ? afterEach : afterAll)(async () => {
+    await current?.close();
+    current = null;
+  });
+}
+
+/** Every route the app registers (as a second app on the same store finds them at build time). */
+export async function routesOf(t: TestApp): Promise<RouteInfo[]> {
+  const built = await buildApp({
+    config: { ...loadConfig({}), logLevel: 'silent' },
+    store: t.store,
+    clock: t.clock.now,
+  });
+  await built.app.close();
+  return built.routes;
 }

@@ -1,16 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BASE, startApp, type TestApp } from './harness.js';
+import { describe, expect, it } from 'vitest';
+import { BASE, type TestApp, withApp } from './harness.js';
 
 // Issue 9, finding 10 (logs): a token sent as ?Authtoken= was logged verbatim.
 let t: TestApp;
 let admin: string;
-beforeAll(async () => {
-  t = await startApp();
-  admin = await t.login();
-});
-afterAll(async () => {
-  await t.close();
-});
+withApp((app, token) => {
+  t = app;
+  admin = token;
+}, 'all');
 
 describe('query strings in the log', () => {
   it('are redacted on every request line, whatever the route answers', async () => {

@@ -1,18 +1,15 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { verifyAudit } from '../src/audit/verify.js';
-import { ADMIN_PASSWORD, BASE, b64, makeTenant, startApp, type TestApp } from './harness.js';
+import { ADMIN_PASSWORD, BASE, b64, makeTenant, type TestApp, withApp } from './harness.js';
 
 // Issue 9, findings 4 and 6, and the rule "one canonical identity per name",
 // over HTTP on whichever store BULWARK_TEST_DB names.
 
 let t: TestApp;
 let admin: string;
-beforeEach(async () => {
-  t = await startApp();
-  admin = await t.login();
-});
-afterEach(async () => {
-  await t.close();
+withApp((app, token) => {
+  t = app;
+  admin = token;
 });
 
 const TENANT_PW = 'Tenant-Passw0rd!';

@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp, type RouteInfo } from '../src/app.js';
-import { loadConfig } from '../src/config.js';
-import { BASE, startApp, type TestApp } from './harness.js';
+import type { RouteInfo } from '../src/app.js';
+import { BASE, routesOf, startApp, type TestApp } from './harness.js';
 
 // Every route the app registers, found at build time: a route added later is
 // covered here without anyone remembering to add it.
@@ -9,13 +8,7 @@ let t: TestApp;
 let routes: RouteInfo[];
 beforeAll(async () => {
   t = await startApp();
-  const built = await buildApp({
-    config: { ...loadConfig({}), logLevel: 'silent' },
-    store: t.store,
-    clock: t.clock.now,
-  });
-  routes = built.routes;
-  await built.app.close();
+  routes = await routesOf(t);
 });
 afterAll(async () => {
   await t.close();

@@ -1,13 +1,12 @@
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { SaxesParser } from 'saxes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp, type RouteInfo } from '../src/app.js';
+import type { RouteInfo } from '../src/app.js';
 import { appendAudit } from '../src/audit/log.js';
-import { loadConfig } from '../src/config.js';
 import { ENTITY_TYPES } from '../src/domain/catalogue.js';
 import { bumpAuthzVersion } from '../src/store/authz.js';
 import { addEntities } from './estate.js';
-import { ADMIN_PASSWORD, BASE, b64, makeTenant, startApp, type TestApp } from './harness.js';
+import { ADMIN_PASSWORD, BASE, b64, makeTenant, routesOf, startApp, type TestApp } from './harness.js';
 
 // The rule "every reply in XML is well-formed XML" (issue 9), proven by
 // parsing: every CommServe route, found at build time as the security table
@@ -49,13 +48,7 @@ async function json(method: string, path: string, body: unknown, token = admin) 
 beforeAll(async () => {
   t = await startApp();
   admin = await t.login();
-  const built = await buildApp({
-    config: { ...loadConfig({}), logLevel: 'silent' },
-    store: t.store,
-    clock: t.clock.now,
-  });
-  routes = built.routes;
-  await built.app.close();
+  routes = await routesOf(t);
 
   // The estate, made through the API with names it accepts, then given the
   // awkward ones in the store (the routes may refuse them on input; replies

@@ -1,4 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
+import { grant } from '../../test/grants.js';
 import { rng } from '../../test/rng.js';
 import { AuthzView, type EntityRef, type Grant, type TreeEntity, type ViewInput } from './authz.js';
 import { BUILTIN_ROLES, PERMISSIONS, ENTITY_TYPES as T } from './catalogue.js';
@@ -46,19 +47,7 @@ const base = {
     [4, 8],
   ] as const,
 };
-const g = (
-  entityType: number,
-  entityId: number,
-  kind: 'user' | 'group',
-  principalId: number,
-  roleId: number,
-): Grant => ({
-  entityType,
-  entityId,
-  principalKind: kind,
-  principalId,
-  roleId,
-});
+const g = grant;
 const view = (grants: Grant[]) => new AuthzView({ ...base, grants });
 const sub = { type: T.subclient, id: 34 };
 

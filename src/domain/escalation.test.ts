@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { grant } from '../../test/grants.js';
 import { AuthzView, type Grant } from './authz.js';
 import { BUILTIN_ROLES, PERMISSIONS, ENTITY_TYPES as T } from './catalogue.js';
 import { shortfallToAssociate, shortfallToChangeRole, shortfallToControl } from './escalation.js';
@@ -10,19 +11,6 @@ import { COMMCELL } from './permissions.js';
 // (Tenant Admin on company 7); 4 of the CommCell with custom role 50
 // (View + User Management) on the CommCell; 5 of company 7 in CommCell group 300.
 const ROLE_UM = 50;
-const grant = (
-  entityType: number,
-  entityId: number,
-  kind: 'user' | 'group',
-  principalId: number,
-  roleId: number,
-): Grant => ({
-  entityType,
-  entityId,
-  principalKind: kind,
-  principalId,
-  roleId,
-});
 function estate(extra: Grant[] = []) {
   return new AuthzView({
     entities: [

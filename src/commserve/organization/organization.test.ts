@@ -1,14 +1,11 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { BASE, BASES, b64, makeTenant, startApp, type TestApp } from '../../../test/harness.js';
+import { describe, expect, it } from 'vitest';
+import { BASE, BASES, b64, makeTenant, type TestApp, withApp } from '../../../test/harness.js';
 
 let t: TestApp;
 let admin: string;
-beforeEach(async () => {
-  t = await startApp();
-  admin = await t.login();
-});
-afterEach(async () => {
-  await t.close();
+withApp((app, token) => {
+  t = app;
+  admin = token;
 });
 
 const FL = '?Fl=providers.associatedEntitiesCount,providers.shortName,providers.connectName';

@@ -1,14 +1,11 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { ADMIN_PASSWORD, BASE, BASES, b64, makeTenant, startApp, type TestApp } from '../../../test/harness.js';
+import { describe, expect, it, vi } from 'vitest';
+import { ADMIN_PASSWORD, BASE, BASES, b64, makeTenant, type TestApp, withApp } from '../../../test/harness.js';
 
 let t: TestApp;
 let admin: string;
-beforeEach(async () => {
-  t = await startApp();
-  admin = await t.login();
-});
-afterEach(async () => {
-  await t.close();
+withApp((app, token) => {
+  t = app;
+  admin = token;
 });
 
 const TENANT_PW = 'Tenant-Passw0rd!';

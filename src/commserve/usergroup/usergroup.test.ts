@@ -1,15 +1,12 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { BASE, BASES, b64, makeTenant, startApp, type TestApp } from '../../../test/harness.js';
+import { describe, expect, it } from 'vitest';
+import { BASE, BASES, b64, makeTenant, type TestApp, withApp } from '../../../test/harness.js';
 import { grant, readAuthzVersion } from '../../store/authz.js';
 
 let t: TestApp;
 let admin: string;
-beforeEach(async () => {
-  t = await startApp();
-  admin = await t.login();
-});
-afterEach(async () => {
-  await t.close();
+withApp((app, token) => {
+  t = app;
+  admin = token;
 });
 
 const XML = { 'content-type': 'application/xml' };
