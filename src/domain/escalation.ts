@@ -42,20 +42,23 @@ function holdsEverything(view: AuthzView, userId: number): boolean {
   return view.companyOfUser(userId) === 0 && lacking(view, userId, COMMCELL, PERMISSIONS).length === 0;
 }
 
-/** The first of `refs` on which the caller lacks some of `permissions`; null when it holds them all everywhere. */
-export function shortfallOn(
+/** What must be held where: the first (entity, permissions) the caller lacks anything of, or null. */
+function firstShortfall(
   view: AuthzView,
   userId: number,
-  refs: Iterable<EntityRef>,
-  permissions: readonly Permission[],
+  needs: Iterable<{ ref: EntityRef; permissions: readonly Permission[] }>,
 ): Shortfall | null {
-  if (permissions.length === 0) return null;
-  for (const ref of refs) {
+  for (const { ref, permissions } of needs) {
     const missing = lacking(view, userId, ref, permissions);
     if (missing.length > 0) return { ref, missing };
   }
   return null;
 }
+
+/** The same permissions on each of `refs`. */
+const onEach = function* (refs: Iterable<EntityRef>, permissions: readonly Permission[]) {
+  for (const ref of refs) yield { ref, permissions };
+};
 
 /**
  * Adding or removing an association of `roleId` on `ref`: only by a caller
@@ -69,7 +72,7 @@ export function shortfallToAssociate(
   ref: EntityRef,
   roleId: number,
 ): Shortfall | null {
-  return shortfallOn(view, callerId, [ref], view.rolePermissions(roleId));
+  return firstShortfall(view, callerId, onEach([ref], view.rolePermissions(roleId)));
 }
 
 /** The associations through which `principal` holds anything, as (entity, permissions). */
@@ -97,11 +100,7 @@ function heldBy(view: AuthzView, principal: PrincipalRef): Array<{ ref: EntityRe
 export function shortfallToControl(view: AuthzView, callerId: number, principal: PrincipalRef): Shortfall | null {
   if (principal.kind === 'user' && principal.id === callerId) return null;
   if (holdsEverything(view, callerId)) return null;
-  for (const { ref, permissions } of heldBy(view, principal)) {
-    const missing = lacking(view, callerId, ref, permissions);
-    if (missing.length > 0) return { ref, missing };
-  }
-  return null;
+  return firstShortfall(view, callerId, heldBy(view, principal));
 }
 
 /**
@@ -115,6 +114,6 @@ export function shortfallToChangeRole(
   associatedOn: Iterable<EntityRef>,
   changed: readonly Permission[],
 ): Shortfall | null {
-  if (holdsEverything(view, callerId)) return null;
-  return shortfallOn(view, callerId, associatedOn, changed);
+  if (changed.length === 0 || holdsEverything(view, callerId)) return null;
+  return firstShortfall(view, callerId, onEach(associatedOn, changed));
 }
