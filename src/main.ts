@@ -166,6 +166,38 @@ program
     });
   });
 
+const catalogue = program.command('catalogue').description('the backup catalogue');
+catalogue
+  .command('import')
+  .description(
+    'load backup jobs from a JSON-lines file (one job a line, as POST Catalogue/Import takes them) in one transaction; exits 1 if any line is refused',
+  )
+  .argument('<file>', 'the JSON-lines file')
+  .action(async (file: string) => {
+    const c = config();
+    const [{ withStore }, { migrate }, { importCatalogueFile }, { requireImportFile }] = await Promise.all([
+      import('./cli/store.js'),
+      import('./store/migrate.js'),
+      import('./cli/catalogue.js'),
+      import('./cli/import.js'),
+    ]);
+    requireImportFile(file);
+    await withStore(c, 'existing', async (store) => {
+      await migrate(store);
+      const r = await importCatalogueFile(store, file, {
+        onError: (e) => say(`line ${e.line}: ${e.message}`),
+        onProgress: (p) => process.stderr.write(`\rread ${p.lines} lines: ${p.jobs} jobs, ${p.files} files`),
+      });
+      process.stderr.write('\n');
+      say(
+        r.committed
+          ? `imported ${r.jobs} jobs with ${r.files} files from ${r.lines} lines`
+          : `nothing imported: ${r.errors} of ${r.lines} lines refused`,
+      );
+      if (r.errors > 0) process.exitCode = EXIT.CHECK_FAILED;
+    });
+  });
+
 const audit = program.command('audit').description('the audit trail');
 audit
   .command('verify')

@@ -6,6 +6,7 @@ import { actorOf } from './actor.js';
 import { registerAuditRoutes } from './audit/routes.js';
 import { enforce, memoizeView } from './authorize.js';
 import { registerBaseRoutes } from './base/routes.js';
+import { registerCatalogueRoutes } from './catalogue/routes.js';
 import { registerCommServeParsers, sendCs } from './codec.js';
 import { registerEntityRoutes } from './entity/routes.js';
 import { CS_ERRORS, CsError } from './errors.js';
@@ -131,4 +132,5 @@ export async function commServePlugin(app: FastifyInstance, ctx: AppContext): Pr
   registerEntityRoutes(app, ctx);
   registerRoleRoutes(app, ctx);
   registerUserGroupRoutes(app, ctx);
+  registerCatalogueRoutes(app, ctx);
 }

@@ -159,6 +159,41 @@ export interface AuthzPartTable {
   version: number;
 }
 
+/** What cvpysdk picks its classes by: an agent's application id (29 Linux, 33 Windows File System), a client's OS. */
+export interface EntityAttributeTable {
+  entity_id: number;
+  app_id: number | null;
+  os: string | null;
+}
+
+/** A backup job (catalogue import) or a restore job (CreateTask); times in epoch seconds. */
+export interface JobTable {
+  id: number;
+  company_id: number;
+  subclient_id: number;
+  job_type: 'Backup' | 'Restore';
+  backup_level: string | null;
+  start_time: number;
+  end_time: number;
+  user_name: Generated<string>;
+  /** JSON: a restore's paths and destination. */
+  details: Generated<string>;
+  created_at: string;
+}
+
+/** A file or folder a backup job holds; `folder` is the parent's key ("/a/b"), whatever the path's separator. */
+export interface CatalogueItemTable {
+  job_id: number;
+  subclient_id: number;
+  folder: string;
+  name: string;
+  path: string;
+  is_folder: number;
+  size: number;
+  mtime: number;
+  deleted: number;
+}
+
 export interface Database {
   companies: CompanyTable;
   users: UserTable;
@@ -176,6 +211,9 @@ export interface Database {
   security_associations: SecurityAssociationTable;
   authz_version: AuthzVersionTable;
   authz_parts: AuthzPartTable;
+  entity_attributes: EntityAttributeTable;
+  jobs: JobTable;
+  catalogue_items: CatalogueItemTable;
 }
 
 export type Company = Selectable<CompanyTable>;

@@ -1,0 +1,200 @@
+import { sql } from 'kysely';
+import type { Dialect, Executor } from './db.js';
+import type { JobTable } from './schema.js';
+
+// The backup catalogue's repository: jobs (backup and restore, one id space)
+// and the files and folders each backup job holds (migration 0005).
+
+export interface CatalogueItem {
+  job_id: number;
+  subclient_id: number;
+  folder: string;
+  name: string;
+  path: string;
+  is_folder: number;
+  size: number;
+  mtime: number;
+  deleted: number;
+}
+
+export type JobRow = Omit<JobTable, 'user_name' | 'details'> & { user_name: string; details: string };
+
+/** The highest job id (0 when there is none): new ids are allocated above it inside the writing transaction. */
+export async function maxJobId(db: Executor): Promise<number> {
+  const r = await db
+    .selectFrom('jobs')
+    .select((eb) => eb.fn.max('id').as('m'))
+    .executeTakeFirst();
+  return Number(r?.m ?? 0);
+}
+
+export async function jobExists(db: Executor, id: number): Promise<boolean> {
+  return (await db.selectFrom('jobs').select('id').where('id', '=', id).executeTakeFirst()) !== undefined;
+}
+
+export async function insertJob(db: Executor, job: JobRow): Promise<void> {
+  await db.insertInto('jobs').values(job).execute();
+}
+
+export async function getJob(db: Executor, id: number): Promise<JobRow | undefined> {
+  return db.selectFrom('jobs').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+/** Jobs of some companies (all when undefined), newest first. */
+export async function listJobs(
+  db: Executor,
+  q: {
+    companies?: readonly number[];
+    subclientIds?: readonly number[];
+    jobType?: string;
+    offset: number;
+    limit: number;
+  },
+): Promise<{ rows: JobRow[]; total: number }> {
+  let base = db.selectFrom('jobs');
+  if (q.companies) {
+    if (q.companies.length === 0) return { rows: [], total: 0 };
+    base = base.where('company_id', 'in', q.companies);
+  }
+  if (q.subclientIds) {
+    if (q.subclientIds.length === 0) return { rows: [], total: 0 };
+    base = base.where('subclient_id', 'in', q.subclientIds);
+  }
+  if (q.jobType) base = base.where('job_type', '=', q.jobType as JobRow['job_type']);
+  const [rows, total] = await Promise.all([
+    base.selectAll().orderBy('id', 'desc').limit(q.limit).offset(q.offset).execute(),
+    base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
+  ]);
+  return { rows, total: Number(total.n) };
+}
+
+const ITEM_COLUMNS = 9;
+/** Rows per INSERT: under SQLite's 32 766 bound parameters. */
+const ITEM_BATCH = Math.floor(30_000 / ITEM_COLUMNS);
+
+/** Inserts items; one path twice in one job is a unique violation. */
+export async function insertItems(db: Executor, dialect: Dialect, items: readonly CatalogueItem[]): Promise<void> {
+  for (let i = 0; i < items.length; i += ITEM_BATCH) {
+    const chunk = items.slice(i, i + ITEM_BATCH);
+    if (dialect === 'postgres') {
+      // Nine array parameters, whatever the chunk's size: parsed and planned once.
+      const col = <K extends keyof CatalogueItem>(k: K) => chunk.map((r) => r[k]);
+      await sql`insert into catalogue_items
+          (job_id, subclient_id, folder, name, path, is_folder, size, mtime, deleted)
+        select * from unnest(${col('job_id')}::int[], ${col('subclient_id')}::int[], ${col('folder')}::text[],
+          ${col('name')}::text[], ${col('path')}::text[], ${col('is_folder')}::int[], ${col('size')}::bigint[],
+          ${col('mtime')}::bigint[], ${col('deleted')}::int[])`.execute(db);
+    } else {
+      await db.insertInto('catalogue_items').values(chunk).execute();
+    }
+  }
+}
+
+export interface BrowseItem extends CatalogueItem {
+  /** The end time of the job that holds this version. */
+  backup_time: number;
+}
+
+export interface BrowseQuery {
+  subclientId: number;
+  /** Epoch seconds; jobs that ended in [fromTime, toTime]. */
+  fromTime: number;
+  toTime: number;
+  /** browse: the children of this folder key; find: everything beneath it. */
+  folder: string;
+  mode: 'browse' | 'find' | 'versions';
+  /** find: names matching this LIKE pattern (case-insensitive). */
+  nameLike?: string;
+  /** versions: the one item, by folder and name. */
+  name?: string;
+  showDeleted: boolean;
+  offset: number;
+  limit: number;
+}
+
+/**
+ * One page of a browse: the latest version of each child (browse), of each
+ * item beneath (find), or every version of one item (versions), in the jobs
+ * of the subclient that ended in the time range. Deleted items are left out
+ * unless asked for. Folders first, then by name.
+ */
+export async function browseItems(db: Executor, q: BrowseQuery): Promise<{ rows: BrowseItem[]; total: number }> {
+  let inRange = db
+    .selectFrom('catalogue_items as i')
+    .innerJoin('jobs as j', 'j.id', 'i.job_id')
+    .where('i.subclient_id', '=', q.subclientId)
+    .where('j.job_type', '=', 'Backup')
+    .where('j.end_time', '>=', q.fromTime)
+    .where('j.end_time', '<=', q.toTime);
+  if (q.mode === 'browse') inRange = inRange.where('i.folder', '=', q.folder);
+  else if (q.mode === 'versions') inRange = inRange.where('i.folder', '=', q.folder).where('i.name', '=', q.name ?? '');
+  else {
+    const prefix = q.folder === '/' ? '/' : `${q.folder}/`;
+    inRange = inRange.where((eb) =>
+      eb.or([eb('i.folder', '=', q.folder), eb(sql`substr(i.folder, 1, ${prefix.length})`, '=', prefix)]),
+    );
+    if (q.nameLike) inRange = inRange.where(sql<boolean>`lower(i.name) like ${q.nameLike} escape '\\'`);
+  }
+  const cols = [
+    'i.job_id',
+    'i.subclient_id',
+    'i.folder',
+    'i.name',
+    'i.path',
+    'i.is_folder',
+    'i.size',
+    'i.mtime',
+    'i.deleted',
+    'j.end_time as backup_time',
+  ] as const;
+  if (q.mode === 'versions') {
+    const [rows, total] = await Promise.all([
+      inRange
+        .select(cols)
+        .orderBy('j.end_time', 'desc')
+        .orderBy('i.job_id', 'desc')
+        .limit(q.limit)
+        .offset(q.offset)
+        .execute(),
+      inRange.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
+    ]);
+    return { rows: rows.map(num), total: Number(total.n) };
+  }
+  // The latest version of each (folder, name): the row of the newest job that holds it.
+  const ranked = inRange.select([
+    ...cols,
+    sql<number>`row_number() over (partition by i.folder, i.name order by j.end_time desc, i.job_id desc)`.as('rn'),
+  ]);
+  let latest = db.selectFrom(ranked.as('r')).where('r.rn', '=', 1);
+  if (!q.showDeleted) latest = latest.where('r.deleted', '=', 0);
+  const [rows, total] = await Promise.all([
+    latest
+      .select([
+        'r.job_id',
+        'r.subclient_id',
+        'r.folder',
+        'r.name',
+        'r.path',
+        'r.is_folder',
+        'r.size',
+        'r.mtime',
+        'r.deleted',
+        'r.backup_time',
+      ])
+      .orderBy('r.is_folder', 'desc')
+      .orderBy('r.folder')
+      .orderBy('r.name')
+      .limit(q.limit)
+      .offset(q.offset)
+      .execute(),
+    latest.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
+  ]);
+  return { rows: rows.map(num), total: Number(total.n) };
+}
+
+const num = (r: BrowseItem): BrowseItem => ({
+  ...r,
+  size: Number(r.size),
+  mtime: Number(r.mtime),
+  backup_time: Number(r.backup_time),
+});
