@@ -198,3 +198,20 @@ const num = (r: BrowseItem): BrowseItem => ({
   mtime: Number(r.mtime),
   backup_time: Number(r.backup_time),
 });
+
+/** Stored application ids and OSes of some entities (those without a row have neither). */
+export async function attributesOf(
+  db: Executor,
+  ids: readonly number[],
+): Promise<Map<number, { appId: number | null; os: string | null }>> {
+  const out = new Map<number, { appId: number | null; os: string | null }>();
+  for (let i = 0; i < ids.length; i += 1000) {
+    const rows = await db
+      .selectFrom('entity_attributes')
+      .select(['entity_id', 'app_id', 'os'])
+      .where('entity_id', 'in', ids.slice(i, i + 1000))
+      .execute();
+    for (const r of rows) out.set(r.entity_id, { appId: r.app_id, os: r.os });
+  }
+  return out;
+}

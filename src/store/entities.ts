@@ -265,7 +265,14 @@ export interface EntitySpec {
   company: string | null;
   parent: ParentRef | null;
   clientGroups: string[];
+  /** An agent's application id (29 Linux File System, 33 Windows File System); null: by its name. */
+  appId: number | null;
+  /** A client's operating system; null: not said. */
+  os: ClientOs | null;
 }
+
+export const CLIENT_OSES = ['Windows', 'Linux'] as const;
+export type ClientOs = (typeof CLIENT_OSES)[number];
 
 /** A parent by type and name, and optionally its own parent when the name alone is ambiguous. */
 export interface ParentRef {
@@ -411,7 +418,21 @@ export function parseEntitySpec(v: unknown): Parsed<EntitySpec> {
       clientGroups.push(n.value);
     }
   }
-  return { ok: true, value: { kind, name, company, parent, clientGroups } };
+  let appId: number | null = null;
+  if (o.appId !== undefined && o.appId !== null) {
+    if (kind !== 'agent') return { ok: false, message: 'only an agent has an appId' };
+    if (typeof o.appId !== 'number' || !Number.isInteger(o.appId) || o.appId < 1 || o.appId > 100_000) {
+      return { ok: false, message: "appId must be the product's application id (29 Linux, 33 Windows File System)" };
+    }
+    appId = o.appId;
+  }
+  let os: ClientOs | null = null;
+  if (o.os !== undefined && o.os !== null) {
+    if (kind !== 'client') return { ok: false, message: 'only a client has an os' };
+    os = CLIENT_OSES.find((x) => typeof o.os === 'string' && x.toLowerCase() === o.os.trim().toLowerCase()) ?? null;
+    if (!os) return { ok: false, message: `os must be one of ${CLIENT_OSES.join(', ')}` };
+  }
+  return { ok: true, value: { kind, name, company, parent, clientGroups, appId, os } };
 }
 
 interface PendingRow {
@@ -467,6 +488,7 @@ export class EntityImporter {
   private readonly fresh = new Set<number>();
   private pending: PendingRow[] = [];
   private pendingMembers: Array<{ group_id: number; client_id: number }> = [];
+  private pendingAttrs: Array<{ entity_id: number; app_id: number | null; os: string | null }> = [];
   /** The INSERTs of the batch being written. */
   private inflight: Promise<void> = Promise.resolve();
   /** Created in the current transaction: company → type → count, and the line range. */
@@ -596,6 +618,8 @@ export class EntityImporter {
       }
     }
     for (const g of groups) this.pendingMembers.push({ group_id: g, client_id: id });
+    if (spec.appId !== null || spec.os !== null)
+      this.pendingAttrs.push({ entity_id: id, app_id: spec.appId, os: spec.os });
     return id;
   }
 
@@ -776,14 +800,16 @@ export class EntityImporter {
     if (this.pending.length === 0) return;
     const rows = this.pending;
     const members = this.pendingMembers;
+    const attrs = this.pendingAttrs;
     this.pending = [];
     this.pendingMembers = [];
+    this.pendingAttrs = [];
     const batch = this.opts.batchSize ?? 1000;
     if (this.dialect === 'postgres' && rows.length >= batch && this.idPool.length < batch) {
       // More lines are likely: reserve their ids now, not behind this batch's INSERT.
       await this.reserveIds(batch);
     }
-    this.inflight = this.write(rows, members);
+    this.inflight = this.write(rows, members, attrs);
     // A failure surfaces at the next flush() or drain(), never as an unhandled rejection.
     this.inflight.catch(() => {});
   }
@@ -802,7 +828,12 @@ export class EntityImporter {
     );
   }
 
-  private async write(rows: PendingRow[], members: Array<{ group_id: number; client_id: number }>): Promise<void> {
+  private async write(
+    rows: PendingRow[],
+    members: Array<{ group_id: number; client_id: number }>,
+    attrs: Array<{ entity_id: number; app_id: number | null; os: string | null }> = [],
+  ): Promise<void> {
+    const written = new Set<number>();
     const batch = this.opts.batchSize ?? 1000;
     for (const chunk of chunks(rows, batch)) {
       let inserted: Array<{ id: number }>;
@@ -832,6 +863,7 @@ export class EntityImporter {
           continue;
         }
         this.imported++;
+        written.add(row.id);
         const perType = this.txCreated.get(row.company_id) ?? new Map<number, number>();
         perType.set(row.type, (perType.get(row.type) ?? 0) + 1);
         this.txCreated.set(row.company_id, perType);
@@ -845,6 +877,13 @@ export class EntityImporter {
           name: row.name,
         });
       }
+    }
+    // An agent's application id and a client's OS, for the rows that went in.
+    for (const chunk of chunks(
+      attrs.filter((a) => written.has(a.entity_id)),
+      batch,
+    )) {
+      await this.db.insertInto('entity_attributes').values(chunk).execute();
     }
     for (const chunk of chunks(members, batch)) {
       if (this.dialect === 'postgres') {

@@ -289,3 +289,36 @@ describe('POST Catalogue/Import', () => {
     );
   });
 });
+
+describe('entity import lines: appId on agents, os on clients', () => {
+  const imp = (lines: Line[]) =>
+    t.inject({
+      method: 'POST',
+      url: `${BASE}/Entities/Import`,
+      headers: { authtoken: admin, 'content-type': 'application/x-ndjson', accept: 'application/json' },
+      payload: ndjson(lines),
+    });
+
+  it('stores them, and refuses them where they do not belong', async () => {
+    const ok = await imp([
+      { type: 'client', name: 'win01', os: 'windows' },
+      { type: 'agent', name: 'File System', appId: 33, parent: { type: 'client', name: 'win01' } },
+      { type: 'client', name: 'lin01' },
+    ]);
+    expect(ok.json().errors, ok.body).toEqual([]);
+    const [win, agent] = ok.json().results.map((r: { entityId: number }) => r.entityId);
+    const rows = await t.store.db.selectFrom('entity_attributes').selectAll().orderBy('entity_id').execute();
+    expect(rows).toEqual([
+      { entity_id: win, app_id: null, os: 'Windows' },
+      { entity_id: agent, app_id: 33, os: null },
+    ]);
+    const bad = await imp([
+      { type: 'client', name: 'x', os: 'Plan9' },
+      { type: 'client', name: 'y', appId: 29 },
+      { type: 'agent', name: 'File System', appId: '29', parent: { type: 'client', name: 'lin01' } },
+      { type: 'plan', name: 'p', os: 'Linux' },
+    ]);
+    expect(bad.json().errors.map((e: { line: number }) => e.line)).toEqual([1, 2, 3, 4]);
+    expect(bad.json().errors[0].message).toMatch(/os must be one of Windows, Linux/);
+  });
+});

@@ -89,6 +89,8 @@ export const CreateEntityBody = Type.Object({
   company: Type.Optional(Type.String({ maxLength: 256 })),
   parent: Type.Optional(ParentRefSchema),
   clientGroups: Type.Optional(Type.Array(NameText, { maxItems: 1000 })),
+  appId: Type.Optional(Type.Integer()),
+  os: Type.Optional(Type.String({ maxLength: 40 })),
 });
 export type CreateEntityBody = Static<typeof CreateEntityBody>;
 
