@@ -3,6 +3,7 @@ import type { Dialect, Store } from './db.js';
 import * as m0001 from './migrations/0001_foundation.js';
 import * as m0002 from './migrations/0002_security.js';
 import * as m0003 from './migrations/0003_authz_parts.js';
+import * as m0004 from './migrations/0004_passkeys.js';
 import * as m0005 from './migrations/0005_catalogue.js';
 
 export interface MigrationContext {
@@ -19,6 +20,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { name: '0001_foundation', ...m0001 },
   { name: '0002_security', ...m0002 },
   { name: '0003_authz_parts', ...m0003 },
+  { name: '0004_passkeys', ...m0004 },
   { name: '0005_catalogue', ...m0005 },
 ];
 

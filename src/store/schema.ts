@@ -22,6 +22,8 @@ export interface CompanyTable {
   allow_users_to_enable_passkey: Generated<number>;
   enable_auth_code_gen: Generated<number>;
   created_at: string;
+  /** When the authorize-for-restore window closes; null: no window (migration 0004). */
+  authorize_until: string | null;
 }
 
 export interface UserTable {
@@ -194,6 +196,14 @@ export interface CatalogueItemTable {
   deleted: number;
 }
 
+/** A client's own passkey (no row: none); it guards the client before its company's (migration 0004). */
+export interface ClientPasskeyTable {
+  client_id: number;
+  passkey_hash: string;
+  authorize_until: string | null;
+  created_at: string;
+}
+
 export interface Database {
   companies: CompanyTable;
   users: UserTable;
@@ -211,6 +221,7 @@ export interface Database {
   security_associations: SecurityAssociationTable;
   authz_version: AuthzVersionTable;
   authz_parts: AuthzPartTable;
+  client_passkeys: ClientPasskeyTable;
   entity_attributes: EntityAttributeTable;
   jobs: JobTable;
   catalogue_items: CatalogueItemTable;
