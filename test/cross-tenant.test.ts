@@ -77,10 +77,22 @@ const TABLE: Record<string, () => Call> = {
   'GET /Client/:id': () => ({ path: `/Client/${beta.client}` }),
   'GET /ClientGroup/:id': () => ({ path: `/ClientGroup/${beta.clientGroup}` }),
   'GET /Plan/:id': () => ({ path: `/Plan/${beta.plan}` }),
+  'POST /Company/:id/Passkey': () => ({
+    path: `/Company/${beta.company}/Passkey`,
+    body: { newPasskey: b64('Taken-Passkey!1'), confirmPasskey: b64('Taken-Passkey!1'), passkeyOpType: 'CREATE' },
+  }),
+  'POST /Company/:id/AuthRestore': () => ({
+    path: `/Company/${beta.company}/AuthRestore`,
+    body: { passkey: b64('Taken-Passkey!1'), passkeySettings: { enableAuthorizeForRestore: true } },
+  }),
+  'POST /Client/:id/Passkey': () => ({
+    path: `/Client/${beta.client}/Passkey`,
+    body: { newPasskey: b64('Taken-Passkey!1'), confirmPasskey: b64('Taken-Passkey!1'), passkeyOpType: 'CREATE' },
+  }),
 };
 
 const codeOf = (body: any): number | undefined =>
-  body?.errorCode ?? body?.response?.[0]?.errorCode ?? body?.response?.errorCode;
+  body?.errorCode ?? body?.response?.[0]?.errorCode ?? body?.response?.errorCode ?? body?.error?.errorCode;
 
 describe("another company's ids", () => {
   it('every route with an id answers 1200 and reveals nothing', async () => {

@@ -149,6 +149,7 @@ function goodUrl(r: RouteInfo): string {
     if (path.startsWith('/UserGroup/')) return String(ids.group);
     if (path.startsWith('/Role/')) return String(ids.role);
     if (path.startsWith('/Organization/')) return String(ids.company);
+    if (path.startsWith('/Company/')) return String(ids.company);
     if (path.startsWith('/Client/')) return String(ids.client);
     if (path.startsWith('/Plan/')) return String(ids.plan);
     if (path.startsWith('/ClientGroup/')) return String(ids.clientGroup);
@@ -271,6 +272,20 @@ function goodBodies(k: string, freshToken: string): Array<{ body: unknown; type?
           type: 'application/x-ndjson',
         },
       ];
+    case 'POST /Company/:id/Passkey':
+    case 'POST /Client/:id/Passkey':
+      return [
+        { body: '<App_SetPasskeyRequest currentPasskey="RESTAPI!12" passkeyOpType="1"/>', type: 'application/xml' },
+        {
+          body: `<App_AuthorizeForRestoreRequest passkey="RESTAPI!12"><passkeySettings enableAuthorizeForRestore="1"><passkeyExpirationInterval toTime="1800"/></passkeySettings></App_AuthorizeForRestoreRequest>`,
+          type: 'application/xml',
+        },
+        { body: { passkey: b64('wrong & <x>'), passkeySettings: { enableAuthorizeForRestore: true } }, probe: true },
+      ];
+    case 'POST /Company/:id/AuthRestore':
+      return [{ body: { passkeySettings: { enableAuthorizeForRestore: 0 } } }];
+    case 'PUT /Commcell/properties':
+      return [{ body: { commCellInfo: { generalInfo: { allowUsersToEnablePasskey: true } } } }];
     case 'POST /Entities/:type/:id':
       return [{ body: { name: awk('renamed') } }];
     default:

@@ -20,7 +20,12 @@ declare module 'fastify' {
     /** Message names this route accepts; a JSON body wrapped in one of them is unwrapped. */
     roots?: readonly string[];
     /** The reply shape of an error on this route, when it is not App_GenericResp. */
-    errorReply?: (code: number, message: string, extra: Record<string, unknown>) => [string, Record<string, unknown>];
+    errorReply?: (
+      code: number,
+      message: string,
+      extra: Record<string, unknown>,
+      req: FastifyRequest,
+    ) => [string, Record<string, unknown>];
   }
 }
 

@@ -50,6 +50,19 @@ export const CS_ERRORS = {
   OLD_PASSWORD_WRONG: { code: 1203, http: 200, message: 'The current password is incorrect' },
   INVALID_VALUE: { code: 1204, http: 200, message: 'A value in the request is not acceptable' },
   INTERNAL: { code: 1300, http: 500, message: 'Internal error' },
+  PASSKEY_MISMATCH: { code: 1401, http: 200, message: 'The new passkey and its confirmation differ' },
+  PASSKEY_EXISTS: { code: 1402, http: 200, message: 'A passkey is already set here; change it with EDIT' },
+  PASSKEY_NOT_SET: { code: 1403, http: 200, message: 'No passkey is set here' },
+  PASSKEY_POLICY: {
+    code: 1404,
+    http: 200,
+    message: 'The passkey does not meet the policy: 8 to 256 characters, not all blank',
+  },
+  PASSKEY_LOCKED: {
+    code: 1405,
+    http: 200,
+    message: 'Passkey operations here are locked after repeated wrong passkeys; try again later',
+  },
 } as const satisfies Record<string, { code: number; http: number; message: string }>;
 
 export type CsErrorName = keyof typeof CS_ERRORS;

@@ -12,6 +12,7 @@ import { registerEntityRoutes } from './entity/routes.js';
 import { CS_ERRORS, CsError } from './errors.js';
 import { registerLoginRoutes } from './login/routes.js';
 import { registerOrganizationRoutes } from './organization/routes.js';
+import { registerPasskeyRoutes } from './passkey/routes.js';
 import { registerRoleRoutes } from './role/routes.js';
 import { registerSecurityRoutes } from './security/routes.js';
 import { registerUserRoutes } from './user/routes.js';
@@ -113,7 +114,7 @@ export async function commServePlugin(app: FastifyInstance, ctx: AppContext): Pr
     } else {
       req.log.info({ errorCode: e.code, reason: e.message }, 'request refused');
     }
-    const [root, body] = req.routeOptions.config.errorReply?.(e.code, message, e.extra ?? {}) ?? [
+    const [root, body] = req.routeOptions.config.errorReply?.(e.code, message, e.extra ?? {}, req) ?? [
       'App_GenericResp',
       { errorCode: e.code, errorMessage: message, ...e.extra },
     ];
@@ -133,4 +134,5 @@ export async function commServePlugin(app: FastifyInstance, ctx: AppContext): Pr
   registerRoleRoutes(app, ctx);
   registerUserGroupRoutes(app, ctx);
   registerCatalogueRoutes(app, ctx);
+  registerPasskeyRoutes(app, ctx);
 }

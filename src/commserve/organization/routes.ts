@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { appendAudit } from '../../audit/log.js';
 import type { AppContext } from '../../context.js';
 import { newGuid } from '../../crypto/secrets.js';
+import { windowOpen } from '../../domain/passkey.js';
 import { companyRef } from '../../domain/permissions.js';
 import { bumpAuthzVersion, grant } from '../../store/authz.js';
 import {
@@ -227,7 +228,7 @@ export function registerOrganizationRoutes(app: FastifyInstance, ctx: AppContext
         organizationProperties: {
           advancedPrivacySettings: {
             authType: c.passkey_hash ? 2 : 1,
-            passkeySettings: { enableAuthorizeForRestore: c.authorize_for_restore === 1 },
+            passkeySettings: { enableAuthorizeForRestore: windowOpen(c.authorize_until, ctx.clock()) },
           },
           allowUsersToEnablePasskey: c.allow_users_to_enable_passkey === 1,
           enableAuthCodeGen: c.enable_auth_code_gen === 1,
