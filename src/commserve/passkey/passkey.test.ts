@@ -623,3 +623,137 @@ describe('Commcell/properties allowUsersToEnablePasskey (cvpysdk Commcell.allow_
     expect(other.json().response[0].errorCode).toBe(1204);
   });
 });
+
+describe('what cvpysdk sends, pinned (recorded from Organization.passkey, Commcell.passkey and allow_users_to_enable_passkey against a live server)', () => {
+  // [method, path under the API, body as cvpysdk sent it, errorCode it got]; {c} is the company id.
+  const SESSION: Array<[string, string, unknown, number]> = [
+    [
+      'POST',
+      'Company/{c}/Passkey',
+      { newPasskey: 'UGFzc2tleS1PbmUh', confirmPasskey: 'UGFzc2tleS1PbmUh', passkeyOpType: 'CREATE' },
+      0,
+    ],
+    [
+      'POST',
+      'Company/{c}/Passkey',
+      { newPasskey: 'UGFzc2tleS1PbmUh', confirmPasskey: 'UGFzc2tleS1PbmUh', passkeyOpType: 'CREATE' },
+      1402,
+    ],
+    [
+      'POST',
+      'Company/{c}/AuthRestore',
+      {
+        passkey: 'V3JvbmctUGFzc2tleSE=',
+        passkeySettings: { enableAuthorizeForRestore: true, passkeyExpirationInterval: { toTime: 1800 } },
+      },
+      587206528,
+    ],
+    [
+      'POST',
+      'Company/{c}/AuthRestore',
+      {
+        passkey: 'UGFzc2tleS1PbmUh',
+        passkeySettings: { enableAuthorizeForRestore: true, passkeyExpirationInterval: { toTime: 1800 } },
+      },
+      0,
+    ],
+    [
+      'POST',
+      'Company/{c}/Passkey',
+      {
+        currentPasskey: 'UGFzc2tleS1PbmUh',
+        newPasskey: 'UGFzc2tleS1Ud28h',
+        confirmPasskey: 'UGFzc2tleS1Ud28h',
+        passkeyOpType: 'EDIT',
+      },
+      0,
+    ],
+    [
+      'POST',
+      'Company/{c}/Passkey',
+      { currentPasskey: 'UGFzc2tleS1Ud28h', newPasskey: 'c2hvcnQ=', confirmPasskey: 'c2hvcnQ=', passkeyOpType: 'EDIT' },
+      1404,
+    ],
+    [
+      'POST',
+      'Company/{c}/Passkey',
+      { currentPasskey: 'UGFzc2tleS1PbmUh', confirmPasskey: 'UGFzc2tleS1PbmUh', passkeyOpType: 'DISABLE' },
+      587206528,
+    ],
+    [
+      'POST',
+      'Company/{c}/Passkey',
+      { currentPasskey: 'UGFzc2tleS1Ud28h', confirmPasskey: 'UGFzc2tleS1Ud28h', passkeyOpType: 'DISABLE' },
+      0,
+    ],
+    [
+      'POST',
+      'Company/{c}/AuthRestore',
+      {
+        passkey: 'UGFzc2tleS1Ud28h',
+        passkeySettings: { enableAuthorizeForRestore: true, passkeyExpirationInterval: { toTime: 1800 } },
+      },
+      1403,
+    ],
+    [
+      'POST',
+      'Company/0/Passkey',
+      { newPasskey: 'Q29tbUNlbGwtUGshMQ==', confirmPasskey: 'Q29tbUNlbGwtUGshMQ==', passkeyOpType: 'CREATE' },
+      0,
+    ],
+    [
+      'POST',
+      'Company/0/AuthRestore',
+      {
+        passkey: 'Q29tbUNlbGwtUGshMQ==',
+        passkeySettings: { enableAuthorizeForRestore: true, passkeyExpirationInterval: { toTime: 1800 } },
+      },
+      0,
+    ],
+    [
+      'POST',
+      'Company/0/AuthRestore',
+      {
+        passkey: 'Q29tbUNlbGwtUGshMQ==',
+        passkeySettings: { enableAuthorizeForRestore: false, passkeyExpirationInterval: { toTime: 1800 } },
+      },
+      0,
+    ],
+    [
+      'POST',
+      'Company/0/Passkey',
+      {
+        currentPasskey: 'Q29tbUNlbGwtUGshMQ==',
+        newPasskey: 'Q29tbUNlbGwtUGshMg==',
+        confirmPasskey: 'Q29tbUNlbGwtUGshMg==',
+        passkeyOpType: 'EDIT',
+      },
+      0,
+    ],
+    [
+      'POST',
+      'Company/0/Passkey',
+      { currentPasskey: 'Q29tbUNlbGwtUGshMg==', confirmPasskey: 'Q29tbUNlbGwtUGshMg==', passkeyOpType: 'DISABLE' },
+      0,
+    ],
+  ];
+
+  it('answers each call as it did, in the shape cvpysdk reads (error.errorCode, then errorMessage)', async () => {
+    const acme = await makeTenant(t, admin, 'acme');
+    for (const [method, path, body, expected] of SESSION) {
+      const res = await t.call(method, `/${path.replace('{c}', String(acme.companyId))}`, admin, body);
+      expect(res.statusCode).toBe(200);
+      const j = res.json();
+      expect(j.error.errorCode, `${path} ${JSON.stringify(body)}`).toBe(expected);
+      if (expected !== 0) expect(j.error.errorMessage).toEqual(expect.any(String));
+    }
+    for (const flag of [true, false]) {
+      const put = await t.call('PUT', '/Commcell/properties', admin, {
+        commCellInfo: { generalInfo: { allowUsersToEnablePasskey: flag } },
+      });
+      expect(put.json()).toEqual({ response: [{ errorCode: 0 }] });
+      const get = await t.call('GET', '/Commcell/properties', admin);
+      expect(get.json().commCellInfo.generalInfo.allowUsersToEnablePasskey).toBe(flag);
+    }
+  });
+});
