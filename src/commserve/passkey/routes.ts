@@ -153,13 +153,15 @@ function audit(
   } as const;
 }
 
+/** Refusals already audited where they arose (a wrong passkey, with its lockout). */
+const auditedAlready = new WeakSet<CsError>();
+
 /** Runs one passkey operation: a refusal of it is audited (never with a passkey), then answered. */
 async function audited<T>(op: Op, operation: string, work: () => Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (e) {
-    // A wrong passkey audits itself, with its lockout; everything else refused is audited here.
-    if (e instanceof CsError && e.kind !== 'PASSKEY_INCORRECT') {
+    if (e instanceof CsError && !auditedAlready.has(e)) {
       await op.ctx.store.db.transaction().execute((tx) => appendAudit(tx, audit(op, operation, 'failure', e.message)));
     }
     throw e;
@@ -202,7 +204,9 @@ async function mustMatch(op: Op, operation: string, stored: string, given: strin
       : 'wrong passkey';
     await appendAudit(tx, audit(op, operation, 'failure', reason));
   });
-  throw new CsError('PASSKEY_INCORRECT');
+  const wrong = new CsError('PASSKEY_INCORRECT');
+  auditedAlready.add(wrong);
+  throw wrong;
 }
 
 async function setPasskey(op: Op, body: SetPasskeyBody): Promise<void> {
