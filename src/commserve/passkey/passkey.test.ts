@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { addEntities } from '../../../test/estate.js';
 import { BASE, BASES, b64, makeTenant, type TestApp, withApp } from '../../../test/harness.js';
+import { buildApp } from '../../app.js';
+import { loadConfig } from '../../config.js';
 import { hashSecret } from '../../crypto/passwords.js';
 import { ENTITY_TYPES } from '../../domain/catalogue.js';
 import { restoreWindow } from './gate.js';
@@ -754,6 +756,39 @@ describe('what cvpysdk sends, pinned (recorded from Organization.passkey, Commce
       expect(put.json()).toEqual({ response: [{ errorCode: 0 }] });
       const get = await t.call('GET', '/Commcell/properties', admin);
       expect(get.json().commCellInfo.generalInfo.allowUsersToEnablePasskey).toBe(flag);
+    }
+  });
+});
+
+describe('two nodes on one database', () => {
+  it('wrong passkeys on either count toward one lock, which both enforce', async () => {
+    const acme = await makeTenant(t, admin, 'acme');
+    const second = await buildApp({
+      config: { ...loadConfig({}), logLevel: 'silent' },
+      store: t.db.reopen(),
+      clock: t.clock.now,
+    });
+    try {
+      await second.app.ready();
+      const onSecond = async (body: unknown) =>
+        (
+          await second.app.inject({
+            method: 'POST',
+            url: `${BASE}/Company/${acme.companyId}/AuthRestore`,
+            headers: { authtoken: acme.token, accept: 'application/json' },
+            payload: body as object,
+          })
+        ).json().error.errorCode;
+      const path = `/Company/${acme.companyId}/AuthRestore`;
+      expect(await code(`/Company/${acme.companyId}/Passkey`, acme.token, create('Right-Pk!1'))).toBe(0);
+      for (let i = 0; i < 3; i++) expect(await code(path, acme.token, authorize('Wrong-Pk!1'))).toBe(587206528);
+      for (let i = 0; i < 2; i++) expect(await onSecond(authorize('Wrong-Pk!1'))).toBe(587206528);
+      expect(await onSecond(authorize('Right-Pk!1'))).toBe(1405);
+      expect(await code(path, acme.token, authorize('Right-Pk!1'))).toBe(1405);
+      t.clock.advance(300_000);
+      expect(await onSecond(authorize('Right-Pk!1'))).toBe(0);
+    } finally {
+      await second.app.close();
     }
   });
 });
