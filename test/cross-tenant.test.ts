@@ -12,7 +12,18 @@ import { b64, makeTenant, startApp, type TestApp } from './harness.js';
 let t: TestApp;
 let routes: RouteInfo[];
 let acme: Awaited<ReturnType<typeof makeTenant>>;
-const beta = { company: 0, user: 0, group: 0, role: 0, client: 9001, clientGroup: 9002, plan: 9003 };
+const beta = {
+  company: 0,
+  user: 0,
+  group: 0,
+  role: 0,
+  client: 9001,
+  clientGroup: 9002,
+  plan: 9003,
+  backupSet: 9006,
+  subclient: 9007,
+  job: 9008,
+};
 const MARK = 'betamark';
 
 beforeAll(async () => {
@@ -43,7 +54,24 @@ beforeAll(async () => {
     { id: beta.client, type: 3, companyId: b.companyId, name: `${MARK}-client` },
     { id: beta.clientGroup, type: 28, companyId: b.companyId, name: `${MARK}-group` },
     { id: beta.plan, type: 158, companyId: b.companyId, name: `${MARK}-plan` },
+    { id: 9004, type: 4, companyId: b.companyId, parentId: beta.client, name: `${MARK}-agent` },
+    { id: 9005, type: 5, companyId: b.companyId, parentId: 9004, name: `${MARK}-instance` },
+    { id: beta.backupSet, type: 6, companyId: b.companyId, parentId: 9005, name: `${MARK}-set` },
+    { id: beta.subclient, type: 7, companyId: b.companyId, parentId: beta.backupSet, name: `${MARK}-sub` },
   ]);
+  await t.store.db
+    .insertInto('jobs')
+    .values({
+      id: beta.job,
+      company_id: b.companyId,
+      subclient_id: beta.subclient,
+      job_type: 'Backup',
+      backup_level: 'Full',
+      start_time: 1,
+      end_time: 2,
+      created_at: new Date().toISOString(),
+    })
+    .execute();
   await t.call('POST', '/User', admin, {
     users: [{ userEntity: { userName: `${MARK}\\worker` }, password: b64('Worker-Passw0rd!') }],
   });
@@ -77,6 +105,9 @@ const TABLE: Record<string, () => Call> = {
   'GET /Client/:id': () => ({ path: `/Client/${beta.client}` }),
   'GET /ClientGroup/:id': () => ({ path: `/ClientGroup/${beta.clientGroup}` }),
   'GET /Plan/:id': () => ({ path: `/Plan/${beta.plan}` }),
+  'GET /Backupset/:id': () => ({ path: `/Backupset/${beta.backupSet}` }),
+  'GET /Subclient/:id': () => ({ path: `/Subclient/${beta.subclient}` }),
+  'GET /Job/:id': () => ({ path: `/Job/${beta.job}` }),
   'POST /Company/:id/Passkey': () => ({
     path: `/Company/${beta.company}/Passkey`,
     body: { newPasskey: b64('Taken-Passkey!1'), confirmPasskey: b64('Taken-Passkey!1'), passkeyOpType: 'CREATE' },

@@ -24,7 +24,19 @@ const AWKWARD_IN_XML = `a&b <c> "d" 'e'\tf\ng\rh${'\ufffd'.repeat(8)}i`;
 let t: TestApp;
 let admin: string;
 let routes: RouteInfo[];
-const ids = { user: 0, group: 0, role: 0, company: 0, client: 101, plan: 102, clientGroup: 103, spare: 104 };
+const ids = {
+  user: 0,
+  group: 0,
+  role: 0,
+  company: 0,
+  client: 101,
+  plan: 102,
+  clientGroup: 103,
+  spare: 104,
+  backupSet: 107,
+  subclient: 108,
+  job: 109,
+};
 
 /** A strict parse: saxes throws on anything that is not well-formed XML 1.0 (with namespaces). */
 function parseStrict(xml: string): Array<{ name: string; attributes: Record<string, string> }> {
@@ -79,9 +91,46 @@ beforeAll(async () => {
       { id: ids.plan, type: ENTITY_TYPES.plan, companyId: 0, name: `plan ${AWKWARD}` },
       { id: ids.clientGroup, type: ENTITY_TYPES.clientGroup, companyId: 0, name: `group ${AWKWARD}` },
       { id: ids.spare, type: ENTITY_TYPES.client, companyId: 0, name: `spare ${AWKWARD}` },
+      { id: 105, type: ENTITY_TYPES.agent, companyId: 0, parentId: ids.client, name: `agent ${AWKWARD}` },
+      { id: 106, type: ENTITY_TYPES.instance, companyId: 0, parentId: 105, name: `instance ${AWKWARD}` },
+      { id: ids.backupSet, type: ENTITY_TYPES.backupSet, companyId: 0, parentId: 106, name: `set ${AWKWARD}` },
+      {
+        id: ids.subclient,
+        type: ENTITY_TYPES.subclient,
+        companyId: 0,
+        parentId: ids.backupSet,
+        name: `sub ${AWKWARD}`,
+      },
     ],
     [[ids.clientGroup, ids.client]],
   );
+  await t.store.db
+    .insertInto('jobs')
+    .values({
+      id: ids.job,
+      company_id: 0,
+      subclient_id: ids.subclient,
+      job_type: 'Backup',
+      backup_level: 'Full',
+      start_time: 1,
+      end_time: 2,
+      created_at: new Date().toISOString(),
+    })
+    .execute();
+  await t.store.db
+    .insertInto('catalogue_items')
+    .values({
+      job_id: ids.job,
+      subclient_id: ids.subclient,
+      folder: '/',
+      name: AWKWARD,
+      path: `/${AWKWARD}`,
+      is_folder: 0,
+      size: 1,
+      mtime: 1,
+      deleted: 0,
+    })
+    .execute();
   await json('POST', '/Security', {
     entityAssociated: { entity: [{ clientId: ids.client }] },
     securityAssociations: {
@@ -153,6 +202,9 @@ function goodUrl(r: RouteInfo): string {
     if (path.startsWith('/Client/')) return String(ids.client);
     if (path.startsWith('/Plan/')) return String(ids.plan);
     if (path.startsWith('/ClientGroup/')) return String(ids.clientGroup);
+    if (path.startsWith('/Backupset/')) return String(ids.backupSet);
+    if (path.startsWith('/Subclient/')) return String(ids.subclient);
+    if (path.startsWith('/Job/')) return String(ids.job);
     if (path.startsWith('/Entities/')) return name === 'type' ? 'client' : String(ids.spare);
     if (path.startsWith('/Security/')) return name === 'entityType' ? String(ENTITY_TYPES.client) : String(ids.client);
     throw new Error(`no good value for ${name} in ${path}`);
@@ -180,6 +232,32 @@ function goodBodies(k: string, freshToken: string): Array<{ body: unknown; type?
         { body: XML_LOGIN, type: 'application/xml' },
         { body: { mode: 4, username: 'admin', password: b64(ADMIN_PASSWORD) } },
         { body: { mode: 4, username: `x${CONTROLS}\ud800y`, password: b64('wrong') }, probe: true },
+      ];
+    case 'POST /DoBrowse':
+      return [{ body: { opType: 0, entity: { subclientId: ids.subclient }, paths: [{ path: '/' }] } }];
+    case 'POST /CreateTask':
+      return [
+        {
+          body: {
+            taskInfo: {
+              associations: [{ subclientId: ids.subclient }],
+              subTasks: [{ options: { restoreOptions: { fileOption: { sourceItem: [`/${AWKWARD}`] } } } }],
+            },
+          },
+        },
+      ];
+    case 'POST /Catalogue/Import':
+      return [
+        {
+          type: 'application/x-ndjson',
+          body: JSON.stringify({
+            subclientId: ids.subclient,
+            backupLevel: 'Full',
+            startTime: 1,
+            endTime: 2,
+            files: [{ path: `/in/${awk('file')}`, size: 1, modificationTime: 1 }],
+          }),
+        },
       ];
     case 'POST /RenewLoginToken':
       return [{ body: { sessionId: freshToken } }];

@@ -63,6 +63,11 @@ export const CS_ERRORS = {
     http: 200,
     message: 'Passkey operations here are locked after repeated wrong passkeys; try again later',
   },
+  RESTORE_NOT_AUTHORIZED: {
+    code: 1410,
+    http: 200,
+    message: 'A passkey guards this data: authorize for restore first (App_AuthorizeForRestoreRequest)',
+  },
 } as const satisfies Record<string, { code: number; http: number; message: string }>;
 
 export type CsErrorName = keyof typeof CS_ERRORS;

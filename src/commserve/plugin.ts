@@ -6,6 +6,7 @@ import { actorOf } from './actor.js';
 import { registerAuditRoutes } from './audit/routes.js';
 import { enforce, memoizeView } from './authorize.js';
 import { registerBaseRoutes } from './base/routes.js';
+import { registerBrowseRoutes } from './browse/routes.js';
 import { registerCatalogueRoutes } from './catalogue/routes.js';
 import { registerCommServeParsers, sendCs } from './codec.js';
 import { registerEntityRoutes } from './entity/routes.js';
@@ -134,5 +135,6 @@ export async function commServePlugin(app: FastifyInstance, ctx: AppContext): Pr
   registerRoleRoutes(app, ctx);
   registerUserGroupRoutes(app, ctx);
   registerCatalogueRoutes(app, ctx);
+  registerBrowseRoutes(app, ctx);
   registerPasskeyRoutes(app, ctx);
 }

@@ -40,27 +40,22 @@ export async function getJob(db: Executor, id: number): Promise<JobRow | undefin
   return db.selectFrom('jobs').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
-/** Jobs of some companies (all when undefined), newest first. */
+/** Jobs, newest first: all, or those of these companies plus those of these single subclients. */
 export async function listJobs(
   db: Executor,
-  q: {
-    companies?: readonly number[];
-    subclientIds?: readonly number[];
-    jobType?: string;
-    offset: number;
-    limit: number;
-  },
+  q: { scope?: { companies: readonly number[]; subclientIds: readonly number[] }; offset: number; limit: number },
 ): Promise<{ rows: JobRow[]; total: number }> {
   let base = db.selectFrom('jobs');
-  if (q.companies) {
-    if (q.companies.length === 0) return { rows: [], total: 0 };
-    base = base.where('company_id', 'in', q.companies);
+  if (q.scope) {
+    const { companies, subclientIds } = q.scope;
+    if (companies.length === 0 && subclientIds.length === 0) return { rows: [], total: 0 };
+    base = base.where((eb) =>
+      eb.or([
+        ...(companies.length ? [eb('company_id', 'in', companies)] : []),
+        ...(subclientIds.length ? [eb('subclient_id', 'in', subclientIds)] : []),
+      ]),
+    );
   }
-  if (q.subclientIds) {
-    if (q.subclientIds.length === 0) return { rows: [], total: 0 };
-    base = base.where('subclient_id', 'in', q.subclientIds);
-  }
-  if (q.jobType) base = base.where('job_type', '=', q.jobType as JobRow['job_type']);
   const [rows, total] = await Promise.all([
     base.selectAll().orderBy('id', 'desc').limit(q.limit).offset(q.offset).execute(),
     base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
@@ -96,7 +91,7 @@ export interface BrowseItem extends CatalogueItem {
 }
 
 export interface BrowseQuery {
-  subclientId: number;
+  subclientIds: readonly number[];
   /** Epoch seconds; jobs that ended in [fromTime, toTime]. */
   fromTime: number;
   toTime: number;
@@ -119,10 +114,11 @@ export interface BrowseQuery {
  * unless asked for. Folders first, then by name.
  */
 export async function browseItems(db: Executor, q: BrowseQuery): Promise<{ rows: BrowseItem[]; total: number }> {
+  if (q.subclientIds.length === 0) return { rows: [], total: 0 };
   let inRange = db
     .selectFrom('catalogue_items as i')
     .innerJoin('jobs as j', 'j.id', 'i.job_id')
-    .where('i.subclient_id', '=', q.subclientId)
+    .where('i.subclient_id', 'in', q.subclientIds)
     .where('j.job_type', '=', 'Backup')
     .where('j.end_time', '>=', q.fromTime)
     .where('j.end_time', '<=', q.toTime);

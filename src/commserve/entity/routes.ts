@@ -28,6 +28,7 @@ import {
 } from '../../store/entities.js';
 import { actorOf, pathId } from '../actor.js';
 import { authorize, listScope, type Requirement, sees, type Target, viewOf } from '../authorize.js';
+import { clientDetails } from '../browse/navigation.js';
 import { sendCs } from '../codec.js';
 import { CsError, type CsErrorName } from '../errors.js';
 import { readName } from '../names.js';
@@ -414,15 +415,17 @@ function routes(app: FastifyInstance, ctx: AppContext): void {
   r.get('/Client/:id', { config: { requires: seeEntity('client') } }, async (req, reply) => {
     const e = await targetEntity(req);
     const view = await viewOf(req);
+    // What cvpysdk's Client reads besides the entity (osInfo, activity control): src/commserve/browse/navigation.ts.
+    const more = await clientDetails(db, e.id);
     return sendCs(req, reply, 'App_GetClientPropertiesResponse', {
       clientProperties: [
         {
-          client: { clientEntity: clientEntity(e) },
+          client: { clientEntity: clientEntity(e), ...more.client },
           clientGroups: view.clientGroupsOf(e.id).map((id) => ({
             clientGroupId: id,
             clientGroupName: view.entity({ type: ENTITY_TYPES.clientGroup, id })?.name ?? '',
           })),
-          clientProps: { companyId: e.company_id },
+          clientProps: { companyId: e.company_id, ...more.clientProps },
         },
       ],
     });
