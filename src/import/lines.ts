@@ -28,7 +28,8 @@ export async function* linesOf(
     while (start <= input.length) {
       let end = input.indexOf('\n', start);
       if (end === -1) end = input.length;
-      yield cut(input.slice(start, end), opts.maxLine);
+      // A final newline ends the last line; it does not start another.
+      if (end < input.length || start < input.length) yield cut(input.slice(start, end), opts.maxLine);
       start = end + 1;
     }
     return;
@@ -62,7 +63,7 @@ export async function* linesOf(
     }
   }
   buffered += decoder.end();
-  if (!skipping) yield cut(buffered, opts.maxLine);
+  if (!skipping && buffered !== '') yield cut(buffered, opts.maxLine);
 }
 
 function cut(text: string, maxLine: number): Line {
