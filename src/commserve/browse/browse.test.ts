@@ -317,3 +317,69 @@ describe('POST CreateTask and the job', () => {
     expect(audit.filter((a) => a.outcome === 'failure').length).toBeGreaterThanOrEqual(4);
   });
 });
+
+describe('hostile bodies', () => {
+  it('DoBrowse, CreateTask and JobDetails never answer 5xx', async () => {
+    const ids = await setup();
+    const { default: fc } = await import('fast-check');
+    const value = fc.letrec((tie) => ({
+      v: fc.oneof(
+        { depthSize: 'small' },
+        fc.string(),
+        fc.integer(),
+        fc.double(),
+        fc.boolean(),
+        fc.constant(null),
+        fc.constantFrom(
+          ids.subclient,
+          ids.backupSet,
+          '5',
+          '\\**\\*',
+          '/data',
+          'C:\\',
+          '*',
+          '%',
+          '_',
+          '/\u0000',
+          2 ** 53,
+        ),
+        fc.array(tie('v'), { maxLength: 3 }),
+        fc.dictionary(
+          fc.constantFrom(
+            'opType',
+            'entity',
+            'subclientId',
+            'paths',
+            'path',
+            'timeRange',
+            'toTime',
+            'queries',
+            'jobId',
+          ),
+          tie('v'),
+          { maxKeys: 4 },
+        ),
+      ),
+    })).v;
+    const mutate = (base: Record<string, unknown>) =>
+      fc.tuple(fc.constantFrom(...Object.keys(base)), value).map(([k, v]) => ({ ...base, [k]: v }));
+    const browseBase = wire(BROWSE, ids);
+    const restoreBase = wire(RESTORE_IN, ids);
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(
+          mutate(browseBase).map((b) => ['/DoBrowse', b] as const),
+          value.map((b) => ['/DoBrowse', b] as const),
+          value.map((b) => ['/CreateTask', { taskInfo: b }] as const),
+          mutate(restoreBase).map((b) => ['/CreateTask', b] as const),
+          value.map((b) => ['/JobDetails', { jobId: b }] as const),
+        ),
+        async ([path, body]) => {
+          const res = await t.call('POST', path, admin, body);
+          expect(res.statusCode, `${path} ${JSON.stringify(body)} ${res.body}`).toBeLessThan(500);
+        },
+      ),
+      { numRuns: 150 },
+    );
+  });
+});
