@@ -3,10 +3,7 @@ import { BASE, BASES, b64, makeTenant, type TestApp, withApp } from '../../../te
 
 let t: TestApp;
 let admin: string;
-withApp((app, token) => {
-  t = app;
-  admin = token;
-});
+withApp((app, token) => ([t, admin] = [app, token]));
 
 const FL = '?Fl=providers.associatedEntitiesCount,providers.shortName,providers.connectName';
 
