@@ -198,6 +198,31 @@ catalogue
     });
   });
 
+program
+  .command('demo')
+  .description(
+    'load a demo estate (two companies with users, clients, subclients, a catalogue, a passkey) into a new store; refuses a store that holds data (exit 2); the passwords go to a 0600 file in the data dir',
+  )
+  .action(async () => {
+    const c = config();
+    const [{ withStore }, { loadDemo }, { setHashConcurrency }] = await Promise.all([
+      import('./cli/store.js'),
+      import('./cli/demo.js'),
+      import('./crypto/passwords.js'),
+    ]);
+    setHashConcurrency(c.hashConcurrency);
+    await withStore(c, 'create', async (store) => {
+      const r = await loadDemo(store, c);
+      say(`loaded ${r.companies} companies, ${r.entities} entities, ${r.jobs} jobs with ${r.files} files`);
+      for (const l of r.logins) say(`  ${l.login} (${l.role})`);
+      say(`their passwords and acme's passkey are in ${r.passwordsFile} (mode 0600)`);
+      if (r.adminPasswordFile) say(`admin's generated password is in ${r.adminPasswordFile} (mode 0600)`);
+      say(
+        'start the server with `bulwark serve`, then log in: POST /Login {"username":"acme\\alice","password":"<from the file>"}',
+      );
+    });
+  });
+
 const audit = program.command('audit').description('the audit trail');
 audit
   .command('verify')
