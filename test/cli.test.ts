@@ -1,18 +1,15 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { EXIT } from '../src/cli/errors.js';
 import { VARIABLES } from '../src/config.js';
 import { bootstrap } from '../src/store/bootstrap.js';
 import { openStore } from '../src/store/db.js';
 import { migrate } from '../src/store/migrate.js';
-import { externalDb, ROOT, runCli, startServer } from './cli.js';
+import { bootstrappedDb, cleanupAfterEach, externalDb, ROOT, runCli, startServer } from './cli.js';
 import { ADMIN_PASSWORD, DIALECT } from './harness.js';
 
-const cleanups: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  while (cleanups.length) await cleanups.pop()?.();
-});
+const cleanups = cleanupAfterEach();
 
 describe('the bulwark command line', () => {
   it('--version, --help with every variable and exit code; a mistyped command or option is an error naming it', async () => {
@@ -44,13 +41,8 @@ describe('the bulwark command line', () => {
   });
 
   it('status reads the store: 0 when up to date, 1 with migrations pending', async () => {
-    const ext = await externalDb();
-    cleanups.push(() => ext.drop());
-    const store = openStore(ext.url);
-    cleanups.push(() => store.close());
-    await migrate(store);
-    await bootstrap(store, ADMIN_PASSWORD, new Date());
-    const env = { BULWARK_DB: ext.url };
+    const { store, url } = await bootstrappedDb(cleanups);
+    const env = { BULWARK_DB: url };
     const ok = await runCli(['status'], env);
     expect(ok.code, ok.stderr).toBe(EXIT.OK);
     expect(ok.stdout).toMatch(/^migrations: \d+ applied, none pending$/m);

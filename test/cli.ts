@@ -4,7 +4,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import pg from 'pg';
-import { DIALECT, TEST_DB } from './harness.js';
+import { afterEach } from 'vitest';
+import { bootstrap } from '../src/store/bootstrap.js';
+import { openStore, type Store } from '../src/store/db.js';
+import { migrate } from '../src/store/migrate.js';
+import { ADMIN_PASSWORD, DIALECT, TEST_DB } from './harness.js';
 
 export const ROOT = path.resolve(import.meta.dirname, '..');
 
@@ -153,4 +157,28 @@ export async function externalDb(): Promise<{ url: string; dir: string; drop(): 
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** Cleanups the suite pushes, run after each test, last first. */
+export function cleanupAfterEach(): Array<() => Promise<unknown>> {
+  const cleanups: Array<() => Promise<unknown>> = [];
+  afterEach(async () => {
+    while (cleanups.length) await cleanups.pop()?.();
+  });
+  return cleanups;
+}
+
+/**
+ * An external database, migrated, with the administrator created, opened
+ * here too: the environment that points a CLI process at it, and the store.
+ * Closed and dropped by `cleanups`.
+ */
+export async function bootstrappedDb(cleanups: Array<() => Promise<unknown>>) {
+  const ext = await externalDb();
+  cleanups.push(() => ext.drop());
+  const store: Store = openStore(ext.url);
+  cleanups.push(() => store.close());
+  await migrate(store);
+  await bootstrap(store, ADMIN_PASSWORD, new Date());
+  return { env: { BULWARK_DB: ext.url, BULWARK_DATA_DIR: ext.dir }, dir: ext.dir, store, url: ext.url };
 }

@@ -1,53 +1,26 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { externalDb, ROOT } from './cli.js';
+import { externalDb, type RunningServer, startServer } from './cli.js';
 import { ADMIN_PASSWORD, b64 } from './harness.js';
 
 // A real server process over plain HTTP, so that Node's own fetch (undici) is
 // the client: what a program uploading to Bulwark sees, socket and all.
-let server: ChildProcess;
-let output = '';
+let server: RunningServer;
 let base = '';
 let drop: () => Promise<void>;
 
 beforeAll(async () => {
   const ext = await externalDb();
   drop = ext.drop;
-  const port = 20000 + Math.floor(Math.random() * 20000);
-  base = `http://127.0.0.1:${port}`;
-  server = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/main.ts'), 'serve'], {
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      PORT: String(port),
-      BULWARK_DB: ext.url,
-      BULWARK_DATA_DIR: ext.dir,
-      BULWARK_ADMIN_PASSWORD: ADMIN_PASSWORD,
-      LOG_LEVEL: 'warn',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  server = await startServer({
+    BULWARK_DB: ext.url,
+    BULWARK_DATA_DIR: ext.dir,
+    BULWARK_ADMIN_PASSWORD: ADMIN_PASSWORD,
   });
-  server.stdout?.on('data', (d) => {
-    output += d;
-  });
-  server.stderr?.on('data', (d) => {
-    output += d;
-  });
-  const started = Date.now();
-  for (;;) {
-    if (Date.now() - started > 30_000 || server.exitCode !== null) throw new Error(`server did not start:\n${output}`);
-    const up = await fetch(`${base}/healthz`).then(
-      (r) => r.ok,
-      () => false,
-    );
-    if (up) break;
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  base = server.url;
 }, 60_000);
 
 afterAll(async () => {
-  if (server && server.exitCode === null) server.kill('SIGKILL');
+  await server?.stop();
   await drop?.();
 });
 
@@ -103,6 +76,6 @@ describe('a real server, uploads it refuses', () => {
     });
     expect(res.status).toBe(400);
     expect(((await res.json()) as { errList: Array<{ errorCode: number }> }).errList[0]?.errorCode).toBe(1002);
-    expect(output).not.toContain('Maximum call stack');
+    expect(server.stdout() + server.stderr()).not.toContain('Maximum call stack');
   });
 });

@@ -1,25 +1,14 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { externalDb, runCli } from '../../test/cli.js';
+import { describe, expect, it } from 'vitest';
+import { bootstrappedDb, cleanupAfterEach, runCli } from '../../test/cli.js';
 import { addEntities } from '../../test/estate.js';
-import { ADMIN_PASSWORD } from '../../test/harness.js';
-import { bootstrap } from '../store/bootstrap.js';
-import { openStore, type Store } from '../store/db.js';
-import { migrate } from '../store/migrate.js';
+import type { Store } from '../store/db.js';
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  while (cleanups.length) await cleanups.pop()?.();
-});
+const cleanups = cleanupAfterEach();
 
 async function setup(): Promise<{ env: Record<string, string>; dir: string; store: Store }> {
-  const ext = await externalDb();
-  cleanups.push(() => ext.drop());
-  const store = openStore(ext.url);
-  cleanups.push(() => store.close());
-  await migrate(store);
-  await bootstrap(store, ADMIN_PASSWORD, new Date());
+  const { env, dir, store } = await bootstrappedDb(cleanups);
   await addEntities(store, [
     { id: 1, type: 3, companyId: 0, name: 'c1' },
     { id: 2, type: 4, companyId: 0, parentId: 1, name: 'File System' },
@@ -27,7 +16,7 @@ async function setup(): Promise<{ env: Record<string, string>; dir: string; stor
     { id: 4, type: 6, companyId: 0, parentId: 3, name: 'defaultBackupSet' },
     { id: 5, type: 7, companyId: 0, parentId: 4, name: 'default' },
   ]);
-  return { env: { BULWARK_DB: ext.url, BULWARK_DATA_DIR: ext.dir }, dir: ext.dir, store };
+  return { env, dir, store };
 }
 
 const write = (dir: string, name: string, lines: unknown[]) => {

@@ -1,30 +1,19 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { externalDb, runCli } from '../../test/cli.js';
-import { ADMIN_PASSWORD } from '../../test/harness.js';
+import { describe, expect, it } from 'vitest';
+import { bootstrappedDb, cleanupAfterEach, runCli } from '../../test/cli.js';
 import { verifyAudit } from '../audit/verify.js';
-import { bootstrap } from '../store/bootstrap.js';
-import { openStore, type Store } from '../store/db.js';
-import { migrate } from '../store/migrate.js';
+import type { Store } from '../store/db.js';
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  while (cleanups.length) await cleanups.pop()?.();
-});
+const cleanups = cleanupAfterEach();
 
 async function setup(): Promise<{ env: Record<string, string>; dir: string; store: Store }> {
-  const ext = await externalDb();
-  cleanups.push(() => ext.drop());
-  const store = openStore(ext.url);
-  cleanups.push(() => store.close());
-  await migrate(store);
-  await bootstrap(store, ADMIN_PASSWORD, new Date());
+  const { env, dir, store } = await bootstrappedDb(cleanups);
   await store.db
     .insertInto('companies')
     .values({ guid: 'g-acme', name: 'Acme', domain_name: 'acme', domain_key: 'acme', created_at: '2026-01-01' })
     .execute();
-  return { env: { BULWARK_DB: ext.url, BULWARK_DATA_DIR: ext.dir }, dir: ext.dir, store };
+  return { env, dir, store };
 }
 
 const count = async (store: Store) =>
