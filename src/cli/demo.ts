@@ -3,13 +3,12 @@ import path from 'node:path';
 import { type AuditActor, appendAudit } from '../audit/log.js';
 import type { Config } from '../config.js';
 import { hashSecret } from '../crypto/passwords.js';
-import { newGuid } from '../crypto/secrets.js';
 import { ENTITY_TYPES } from '../domain/catalogue.js';
 import { importCatalogue } from '../import/catalogue.js';
 import { bumpAuthzVersion, grant } from '../store/authz.js';
 import { bootstrap, generatePassword } from '../store/bootstrap.js';
 import type { Store, Tx } from '../store/db.js';
-import { addMember, createGroup, createUser, nameKey } from '../store/directory.js';
+import { addMember, createCompany, createGroup, createUser } from '../store/directory.js';
 import { createEntityFromSpec } from '../store/entities.js';
 import { migrate } from '../store/migrate.js';
 import { createPasskey } from '../store/passkeys.js';
@@ -117,36 +116,15 @@ function keepSecretFile(file: string, text: string): void {
   fs.writeFileSync(file, text, { mode: 0o600, flag: 'wx' });
 }
 
-async function createCompany(tx: Tx, c: DemoCompany, at: string, now: Date) {
-  const company = await tx
-    .insertInto('companies')
-    .values({
-      guid: newGuid(),
-      name: c.name,
-      domain_name: c.domain,
-      domain_key: nameKey(c.domain),
-      description: 'bulwark demo',
-      email_domains: JSON.stringify([`${c.domain}.example`]),
-      primary_contacts: '[]',
-      created_at: at,
-    })
-    .returning(['id'])
-    .executeTakeFirstOrThrow();
+async function demoCompany(tx: Tx, c: DemoCompany, at: string, now: Date) {
   // As POST Organization makes a company: Tenant Admin (role Tenant Admin on the company) and Tenant Users.
-  const adminGroup = await createGroup(tx, company.id, 'Tenant Admin', 'tenant-admin', at);
-  await createGroup(tx, company.id, 'Tenant Users', 'tenant-users', at);
-  await grant(
-    tx,
-    {
-      entityType: ENTITY_TYPES.company,
-      entityId: company.id,
-      principalKind: 'group',
-      principalId: adminGroup,
-      roleId: 2,
-      companyId: company.id,
-    },
+  const company = await createCompany(tx, {
+    name: c.name,
+    domainName: c.domain,
+    description: 'bulwark demo',
+    emailDomains: [`${c.domain}.example`],
     at,
-  );
+  });
   await appendAudit(tx, {
     actor: ACTOR,
     companyId: company.id,
@@ -158,7 +136,7 @@ async function createCompany(tx: Tx, c: DemoCompany, at: string, now: Date) {
     details: { connectName: c.name, demo: true },
     at: now,
   });
-  return { id: company.id, adminGroup };
+  return { id: company.id, adminGroup: company.adminGroup };
 }
 
 /**
@@ -188,7 +166,7 @@ export async function loadDemo(store: Store, config: Config, now = new Date()): 
 
   await store.db.transaction().execute(async (tx) => {
     for (const c of COMPANIES) {
-      const company = await createCompany(tx, c, at, now);
+      const company = await demoCompany(tx, c, at, now);
       const usersGroup = await createGroup(tx, company.id, 'Operators', 'operators', at, 'restore operators (demo)');
       for (const [userName, role] of [
         [c.admin, 'tenant admin'],

@@ -1,7 +1,8 @@
 import { sql } from 'kysely';
 import { newGuid } from '../crypto/secrets.js';
 import { nameKey } from '../domain/names.js';
-import type { Executor } from './db.js';
+import { grant } from './authz.js';
+import type { Executor, Tx } from './db.js';
 import { COMMCELL_ID, type Company, type User } from './schema.js';
 
 /** The key names are unique and looked up by: one rule, in `src/domain/names.ts`. */
@@ -165,4 +166,51 @@ export function isUniqueViolation(e: unknown): boolean {
   return (
     err?.code === '23505' || err?.code === 'SQLITE_CONSTRAINT_UNIQUE' || err?.code === 'SQLITE_CONSTRAINT_PRIMARYKEY'
   );
+}
+
+export interface NewCompanyInput {
+  name: string;
+  domainName: string;
+  description: string;
+  emailDomains: readonly string[];
+  at: string;
+}
+
+/**
+ * A new company as every path makes one (POST Organization, bulwark demo):
+ * its row, its `Tenant Admin` group holding the Tenant Admin role on the
+ * company, and its `Tenant Users` group. The caller audits it and bumps the
+ * permission version.
+ */
+export async function createCompany(tx: Tx, c: NewCompanyInput) {
+  const company = await tx
+    .insertInto('companies')
+    .values({
+      guid: newGuid(),
+      name: c.name,
+      domain_name: c.domainName,
+      domain_key: nameKey(c.domainName),
+      description: c.description,
+      email_domains: JSON.stringify(c.emailDomains),
+      primary_contacts: '[]',
+      created_at: c.at,
+    })
+    .returning(['id', 'domain_name', 'guid'])
+    .executeTakeFirstOrThrow();
+  const adminGroup = await createGroup(tx, company.id, 'Tenant Admin', 'tenant-admin', c.at);
+  await createGroup(tx, company.id, 'Tenant Users', 'tenant-users', c.at);
+  const tenantAdminRole = 2;
+  await grant(
+    tx,
+    {
+      entityType: 61,
+      entityId: company.id,
+      principalKind: 'group',
+      principalId: adminGroup,
+      roleId: tenantAdminRole,
+      companyId: company.id,
+    },
+    c.at,
+  );
+  return { ...company, adminGroup };
 }

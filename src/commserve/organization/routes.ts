@@ -3,16 +3,15 @@ import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { appendAudit } from '../../audit/log.js';
 import type { AppContext } from '../../context.js';
-import { newGuid } from '../../crypto/secrets.js';
 import { windowOpen } from '../../domain/passkey.js';
 import { companyRef } from '../../domain/permissions.js';
-import { bumpAuthzVersion, grant } from '../../store/authz.js';
+import { bumpAuthzVersion } from '../../store/authz.js';
 import {
   addMember,
   companyById,
   companyIds,
   countUsers,
-  createGroup,
+  createCompany,
   createUser,
   isUniqueViolation,
   listCompanies,
@@ -128,34 +127,14 @@ export function registerOrganizationRoutes(app: FastifyInstance, ctx: AppContext
       }
       try {
         const created = await db.transaction().execute(async (tx) => {
-          const company = await tx
-            .insertInto('companies')
-            .values({
-              guid: newGuid(),
-              name: connectName,
-              domain_name: organization.shortName.domainName,
-              domain_key: nameKey(organization.shortName.domainName),
-              description: description ?? '',
-              email_domains: JSON.stringify(organization.emailDomainNames ?? []),
-              primary_contacts: '[]',
-              created_at: at,
-            })
-            .returning(['id', 'domain_name', 'guid'])
-            .executeTakeFirstOrThrow();
-          const adminGroup = await createGroup(tx, company.id, 'Tenant Admin', 'tenant-admin', at);
-          await createGroup(tx, company.id, 'Tenant Users', 'tenant-users', at);
-          await grant(
-            tx,
-            {
-              entityType: 61,
-              entityId: company.id,
-              principalKind: 'group',
-              principalId: adminGroup,
-              roleId: 2,
-              companyId: company.id,
-            },
+          const company = await createCompany(tx, {
+            name: connectName,
+            domainName: organization.shortName.domainName,
+            description: description ?? '',
+            emailDomains: organization.emailDomainNames ?? [],
             at,
-          );
+          });
+          const adminGroup = company.adminGroup;
           // Primary contacts become the company's first administrators; they
           // have no password until one is set for them.
           const stored: Array<{ fullName: string; email: string; user: { userName: string; userId: number } }> = [];
