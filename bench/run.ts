@@ -4,6 +4,10 @@
 //   npm run bench                         (SQLite in a temporary folder)
 //   BULWARK_DB=postgres://… npm run bench  (an empty PostgreSQL database)
 //   BENCH_SECONDS=10 npm run bench
+// The other benches run on their own (see README "Benchmarks"): bench/authz.ts,
+// bench/security.ts, bench/import.ts, bench/http-estate.ts, and
+// bench/catalogue.ts (catalogue import rate; DoBrowse of a 100 000-file folder
+// and CreateTask against GET /healthz): `npx tsx bench/catalogue.ts`.
 import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
