@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { type AuditActor, appendAudit } from '../audit/log.js';
 import { type BackupPath, displayPath, folderKey, parseFilePath } from '../domain/backup-paths.js';
 import { type CatalogueItem, insertItems, insertJob, jobExists, maxJobId } from '../store/catalogue.js';
@@ -131,43 +132,61 @@ export function parseJobSpec(v: unknown): Parsed<JobSpec> {
 /** A job's rows: each file, and each folder its paths imply (size and time summed up from beneath). */
 export function itemsOf(jobId: number, spec: JobSpec): Parsed<CatalogueItem[]> {
   const items = new Map<string, CatalogueItem>();
+  // The folder items from the top down to each folder key seen: files in one
+  // folder (the usual case) find their folders' rows in one lookup. Every item
+  // on such a chain is a folder for good: a file's key is refused when taken.
+  const chains = new Map<string, CatalogueItem[]>();
   const windows = spec.files[0]?.path.windows;
+  const { subclientId } = spec;
   for (const f of spec.files) {
     if (f.path.windows !== windows)
       return { ok: false, message: 'a job holds either Windows or Linux paths, not both' };
     const c = f.path.components;
-    const fileKey = `${folderKey(c, c.length - 1)}\u0000${c.at(-1)}`;
+    const parent = folderKey(c, c.length - 1);
+    const name = c.at(-1) as string;
+    const fileKey = `${parent}\u0000${name}`;
     if (items.has(fileKey)) {
       const what = items.get(fileKey)?.is_folder ? 'is also a folder of another file' : 'appears twice';
       return { ok: false, message: `${displayPath(f.path)} ${what}` };
     }
-    for (let k = 1; k < c.length; k++) {
-      const key = `${folderKey(c, k - 1)}\u0000${c[k - 1]}`;
-      const existing = items.get(key);
-      if (existing && !existing.is_folder)
-        return { ok: false, message: `${displayPath(f.path, k)} is both a file and a folder` };
-      if (existing) {
-        existing.size += f.size;
-        existing.mtime = Math.max(existing.mtime, f.mtime);
-      } else {
-        items.set(key, {
-          job_id: jobId,
-          subclient_id: spec.subclientId,
-          folder: folderKey(c, k - 1),
-          name: c[k - 1] as string,
-          path: displayPath(f.path, k),
-          is_folder: 1,
-          size: f.size,
-          mtime: f.mtime,
-          deleted: 0,
-        });
+    let chain = chains.get(parent);
+    if (!chain) {
+      chain = [];
+      let folder = '/';
+      for (let k = 1; k < c.length; k++) {
+        const key = `${folder}\u0000${c[k - 1]}`;
+        const existing = items.get(key);
+        if (existing && !existing.is_folder)
+          return { ok: false, message: `${displayPath(f.path, k)} is both a file and a folder` };
+        if (existing) chain.push(existing);
+        else {
+          const item: CatalogueItem = {
+            job_id: jobId,
+            subclient_id: subclientId,
+            folder,
+            name: c[k - 1] as string,
+            path: displayPath(f.path, k),
+            is_folder: 1,
+            size: 0,
+            mtime: f.mtime,
+            deleted: 0,
+          };
+          items.set(key, item);
+          chain.push(item);
+        }
+        folder = folder === '/' ? `/${c[k - 1]}` : `${folder}/${c[k - 1]}`;
       }
+      chains.set(parent, chain);
+    }
+    for (const folderItem of chain) {
+      folderItem.size += f.size;
+      if (f.mtime > folderItem.mtime) folderItem.mtime = f.mtime;
     }
     items.set(fileKey, {
       job_id: jobId,
-      subclient_id: spec.subclientId,
-      folder: folderKey(c, c.length - 1),
-      name: c.at(-1) as string,
+      subclient_id: subclientId,
+      folder: parent,
+      name,
       path: displayPath(f.path),
       is_folder: 0,
       size: f.size,
@@ -179,6 +198,9 @@ export function itemsOf(jobId: number, spec: JobSpec): Parsed<CatalogueItem[]> {
 }
 
 class Rollback extends Error {}
+
+/** SQLite's page cache during an import, as its pragma takes it (negative: KiB): 128 MiB. */
+const IMPORT_CACHE_KIB = -131_072;
 
 /** Imports job lines in one transaction; results and errors are handed out as they happen. */
 export async function importCatalogue(
@@ -299,7 +321,19 @@ export async function importCatalogue(
 
   let committed = true;
   try {
-    await store.db.transaction().execute(work);
+    await store.db.transaction().execute(async (tx) => {
+      if (store.dialect !== 'sqlite') return work(tx);
+      // A large import's index pages outgrow SQLite's default 2 MB page cache and
+      // spill to the WAL mid-transaction: a larger cache while it runs, then the old one.
+      const before = await sql<{ cache_size: number }>`pragma cache_size`.execute(tx);
+      const old = Number(before.rows[0]?.cache_size ?? -2000);
+      await sql.raw(`pragma cache_size = ${IMPORT_CACHE_KIB}`).execute(tx);
+      try {
+        await work(tx);
+      } finally {
+        await sql.raw(`pragma cache_size = ${Number.isFinite(old) ? old : -2000}`).execute(tx);
+      }
+    });
   } catch (e) {
     if (!(e instanceof Rollback)) {
       await auditFailure(store, opts, lines, errors, e instanceof Error ? e.message : String(e));
