@@ -1,6 +1,6 @@
 import fs from 'node:fs';
-import { ENTITY_TYPES } from '../domain/catalogue.js';
 import {
+  anySubclient,
   type CatalogueLineError,
   type CatalogueSummary,
   importCatalogue,
@@ -36,15 +36,7 @@ export async function importCatalogueFile(
       actor: { userId: null, name: 'bulwark catalogue import', companyId: null },
       clock: () => new Date(),
       auditCompanyId: COMMCELL_ID,
-      subclient: async (id, tx) => {
-        const row = await tx
-          .selectFrom('entities')
-          .select('company_id')
-          .where('id', '=', id)
-          .where('type', '=', ENTITY_TYPES.subclient)
-          .executeTakeFirst();
-        return row ? { ok: true, companyId: row.company_id } : { ok: false, kind: 'not-found' };
-      },
+      subclient: anySubclient,
       onError: opts.onError,
       onProgress: opts.onProgress,
       progressEvery: 1000,

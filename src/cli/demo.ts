@@ -4,7 +4,7 @@ import { type AuditActor, appendAudit } from '../audit/log.js';
 import type { Config } from '../config.js';
 import { hashSecret } from '../crypto/passwords.js';
 import { ENTITY_TYPES } from '../domain/catalogue.js';
-import { importCatalogue } from '../import/catalogue.js';
+import { anySubclient, importCatalogue } from '../import/catalogue.js';
 import { bumpAuthzVersion, grant } from '../store/authz.js';
 import { bootstrap, generatePassword } from '../store/bootstrap.js';
 import type { Store, Tx } from '../store/db.js';
@@ -300,15 +300,7 @@ export async function loadDemo(store: Store, config: Config, now = new Date()): 
       actor: ACTOR,
       clock: () => now,
       auditCompanyId: COMMCELL_ID,
-      subclient: async (id, tx) => {
-        const row = await tx
-          .selectFrom('entities')
-          .select('company_id')
-          .where('id', '=', id)
-          .where('type', '=', ENTITY_TYPES.subclient)
-          .executeTakeFirst();
-        return row ? { ok: true, companyId: row.company_id } : { ok: false, kind: 'not-found' };
-      },
+      subclient: anySubclient,
       source: 'bulwark demo',
     },
   );

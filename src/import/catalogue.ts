@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { type AuditActor, appendAudit } from '../audit/log.js';
 import { type BackupPath, displayPath, folderKey, parseFilePath } from '../domain/backup-paths.js';
+import { ENTITY_TYPES } from '../domain/catalogue.js';
 import { type CatalogueItem, insertItems, insertJob, jobExists, maxJobId } from '../store/catalogue.js';
 import type { Store, Tx } from '../store/db.js';
 import type { Line } from './lines.js';
@@ -43,6 +44,17 @@ export interface CatalogueResult {
 
 /** What the caller may do with a subclient: load its catalogue (its company), or why not. */
 export type SubclientAccess = { ok: true; companyId: number } | { ok: false; kind: 'not-found' | 'forbidden' };
+
+/** For the command line, which acts as the operator: any subclient that exists, in its company. */
+export async function anySubclient(id: number, tx: Tx): Promise<SubclientAccess> {
+  const row = await tx
+    .selectFrom('entities')
+    .select('company_id')
+    .where('id', '=', id)
+    .where('type', '=', ENTITY_TYPES.subclient)
+    .executeTakeFirst();
+  return row ? { ok: true, companyId: row.company_id } : { ok: false, kind: 'not-found' };
+}
 
 export interface CatalogueImportOptions {
   actor: AuditActor;

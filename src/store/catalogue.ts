@@ -1,21 +1,12 @@
 import { CompiledQuery, sql } from 'kysely';
 import type { Dialect, Executor } from './db.js';
-import type { JobTable } from './schema.js';
+import type { CatalogueItemTable, JobTable } from './schema.js';
 
 // The backup catalogue's repository: jobs (backup and restore, one id space)
 // and the files and folders each backup job holds (migration 0005).
 
-export interface CatalogueItem {
-  job_id: number;
-  subclient_id: number;
-  folder: string;
-  name: string;
-  path: string;
-  is_folder: number;
-  size: number;
-  mtime: number;
-  deleted: number;
-}
+/** A file or folder of a backup job, as stored. */
+export type CatalogueItem = CatalogueItemTable;
 
 export type JobRow = Omit<JobTable, 'user_name' | 'details'> & { user_name: string; details: string };
 
