@@ -4,7 +4,9 @@ import { BASE, type TestApp, withApp } from './harness.js';
 // Issue 9, finding 10 (logs): a token sent as ?Authtoken= was logged verbatim.
 let t: TestApp;
 let admin: string;
-withApp((app, token) => ([t, admin] = [app, token]), 'all');
+withApp((app, token) => {
+  [t, admin] = [app, token];
+}, 'all');
 
 describe('query strings in the log', () => {
   it('are redacted on every request line, whatever the route answers', async () => {

@@ -7,7 +7,9 @@ import { ADMIN_PASSWORD, BASE, b64, makeTenant, type TestApp, withApp } from './
 
 let t: TestApp;
 let admin: string;
-withApp((app, token) => ([t, admin] = [app, token]));
+withApp((app, token) => {
+  [t, admin] = [app, token];
+});
 
 const TENANT_PW = 'Tenant-Passw0rd!';
 

@@ -4,7 +4,9 @@ import { verifyAudit } from '../../audit/verify.js';
 
 let t: TestApp;
 let admin: string;
-withApp((app, token) => ([t, admin] = [app, token]));
+withApp((app, token) => {
+  [t, admin] = [app, token];
+});
 
 const TENANT_PW = 'Tenant-Passw0rd!';
 

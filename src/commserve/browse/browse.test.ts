@@ -5,7 +5,9 @@ import { fileSystemEstate } from '../catalogue/fixtures.js';
 
 let t: TestApp;
 let admin: string;
-withApp((app, token) => ([t, admin] = [app, token]));
+withApp((app, token) => {
+  [t, admin] = [app, token];
+});
 
 // What cvpysdk sent for browse, find, all versions, restore in place and out
 // of place, and job details (recorded against a live server; ids are rewritten).

@@ -4,7 +4,9 @@ import { readAuthzVersion } from '../../store/authz.js';
 
 let t: TestApp;
 let admin: string;
-withApp((app, token) => ([t, admin] = [app, token]));
+withApp((app, token) => {
+  [t, admin] = [app, token];
+});
 
 type Line = Record<string, unknown> | string;
 const ndjson = (lines: Line[]) => lines.map((l) => (typeof l === 'string' ? l : JSON.stringify(l))).join('\n');

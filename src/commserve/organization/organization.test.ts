@@ -3,7 +3,9 @@ import { BASE, BASES, b64, makeTenant, type TestApp, withApp } from '../../../te
 
 let t: TestApp;
 let admin: string;
-withApp((app, token) => ([t, admin] = [app, token]));
+withApp((app, token) => {
+  [t, admin] = [app, token];
+});
 
 const FL = '?Fl=providers.associatedEntitiesCount,providers.shortName,providers.connectName';
 

@@ -9,7 +9,9 @@ import { restoreWindow } from './gate.js';
 
 let t: TestApp;
 let admin: string;
-withApp((app, token) => ([t, admin] = [app, token]));
+withApp((app, token) => {
+  [t, admin] = [app, token];
+});
 
 const XML_DECL = '<?xml version="1.0" encoding="UTF-8"?>';
 const ok = (root: string) =>

@@ -5,7 +5,9 @@ import { grant, readAuthzVersion } from '../../store/authz.js';
 
 let t: TestApp;
 let admin: string;
-withApp((app, token) => ([t, admin] = [app, token]));
+withApp((app, token) => {
+  [t, admin] = [app, token];
+});
 
 const XML = { 'content-type': 'application/xml' };
 

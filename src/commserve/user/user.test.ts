@@ -3,7 +3,9 @@ import { ADMIN_PASSWORD, BASE, BASES, b64, makeTenant, type TestApp, withApp } f
 
 let t: TestApp;
 let admin: string;
-withApp((app, token) => ([t, admin] = [app, token]));
+withApp((app, token) => {
+  [t, admin] = [app, token];
+});
 
 const TENANT_PW = 'Tenant-Passw0rd!';
 
