@@ -2,12 +2,15 @@ import fs from 'node:fs';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import type { DestinationStream } from 'pino';
 import { RefusalRecorder } from './audit/refusals.js';
+import { levelOf } from './auth/access-level.js';
+import { ApiKeyService } from './auth/api-keys.js';
 import { SessionService } from './auth/sessions.js';
 import { AuthzService } from './authz/service.js';
 import type { Requirement } from './commserve/authorize.js';
 import { commServePlugin } from './commserve/plugin.js';
 import type { Config } from './config.js';
 import type { AppContext } from './context.js';
+import { FILE_DEVICES_PREFIX, fileDevicesPlugin } from './filedevices/plugin.js';
 import { loggerOptions } from './http/logging.js';
 import { validatorCompiler } from './http/validation.js';
 import type { Store } from './store/db.js';
@@ -43,6 +46,7 @@ export async function buildApp(
     sessions: new SessionService(store, clock),
     authz: new AuthzService(store),
     refusals: new RefusalRecorder(store, clock, (err) => app.log.error({ err }, 'could not audit a refused request')),
+    apiKeys: new ApiKeyService(store, clock, async (userId) => levelOf(await ctx.authz.current(), userId)),
   };
   const https =
     config.tlsCert && config.tlsKey
@@ -125,6 +129,7 @@ export async function buildApp(
   for (const prefix of COMMSERVE_PREFIXES) {
     await app.register(async (scope) => commServePlugin(scope, ctx), { prefix });
   }
+  await app.register(async (scope) => fileDevicesPlugin(scope, ctx), { prefix: FILE_DEVICES_PREFIX });
 
   app.setNotFoundHandler((req, reply) => {
     reply.code(404).send({ errorCode: 404, errorMessage: `No route ${req.method} ${req.url.split('?')[0]}` });

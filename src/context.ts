@@ -1,4 +1,5 @@
 import type { RefusalRecorder } from './audit/refusals.js';
+import type { ApiKeyService } from './auth/api-keys.js';
 import type { SessionService } from './auth/sessions.js';
 import type { AuthzService } from './authz/service.js';
 import type { Config } from './config.js';
@@ -15,4 +16,6 @@ export interface AppContext {
   authz: AuthzService;
   /** Audits refused requests, a burst from one actor as one record. */
   refusals: RefusalRecorder;
+  /** File-devices API keys, cached per process by the key's hash (issue 13). */
+  apiKeys: ApiKeyService;
 }

@@ -225,6 +225,11 @@ export interface Database {
   entity_attributes: EntityAttributeTable;
   jobs: JobTable;
   catalogue_items: CatalogueItemTable;
+  fd_api_keys: FdApiKeyTable;
+  fd_api_key_groups: FdApiKeyGroupTable;
+  fd_api_key_group_members: FdApiKeyGroupMemberTable;
+  fd_virtual_servers: FdVirtualServerTable;
+  fd_virtual_server_addresses: FdVirtualServerAddressTable;
 }
 
 export type Company = Selectable<CompanyTable>;
@@ -238,3 +243,64 @@ export type AuditRow = Selectable<AuditLogTable>;
 
 /** The CommCell is stored as company 0 so every user and group has an owner. */
 export const COMMCELL_ID = 0;
+
+// The file-devices dialect (migration 0008).
+
+export interface FdApiKeyTable {
+  id: Generated<number>;
+  /** The key's public 10-character prefix, shown in lists. */
+  prefix: string;
+  /** SHA-256 (hex) of the whole key; the key itself is never stored. */
+  secret_hash: string;
+  owner_user_id: number;
+  description: string;
+  is_enabled: number;
+  rest_access: string;
+  soap_access: string;
+  key_type: string;
+  /** JSON array of call ids (CALLID_RESTRICTED keys). */
+  allowed_call_ids: string;
+  /** JSON array of group ids, or null: no restriction. */
+  restricted_groups: string | null;
+  /** JSON array of virtual server ids, or null: no restriction. */
+  restricted_virtual_servers: string | null;
+  /** JSON array of CIDRs, or null: any source address. */
+  allowed_sources: string | null;
+  expires_at: string | null;
+  created_at: string;
+  last_used_at: string | null;
+}
+
+export interface FdApiKeyGroupTable {
+  id: Generated<number>;
+  name: string;
+  name_key: string;
+  description: string;
+  created_at: string;
+}
+
+export interface FdApiKeyGroupMemberTable {
+  group_id: number;
+  key_id: number;
+}
+
+export interface FdVirtualServerTable {
+  id: Generated<number>;
+  uuid: string;
+  name: string;
+  name_key: string;
+  node_id: number;
+  is_enabled: number;
+  created_at: string;
+}
+
+export interface FdVirtualServerAddressTable {
+  address: string;
+  virtual_server_id: number;
+  netmask: string;
+  port: string;
+}
+
+export type FdApiKey = Selectable<FdApiKeyTable>;
+export type FdVirtualServer = Selectable<FdVirtualServerTable>;
+export type FdApiKeyGroup = Selectable<FdApiKeyGroupTable>;
