@@ -31,6 +31,8 @@ export interface ResolvedKey {
   powers: KeyPowers;
   owner: { userId: number; name: string; companyId: number; usable: boolean; level: UserLevel | null };
   lastUsedAt: number | null;
+  /** When this node read it (the injected clock, so tests can move past the bound). */
+  loadedAt: number;
 }
 
 export type KeyRefusal = 'malformed' | 'unknown' | 'disabled' | 'expired' | 'source' | 'owner-disabled';
@@ -60,13 +62,14 @@ export class ApiKeyService {
     const prefix = presented.length === 54 ? checkKeyFormat(presented) : null;
     if (prefix === null) return { ok: false, why: 'malformed', prefix: null };
     const hash = keyHash(presented);
+    const now = this.clock().getTime();
     let key = this.cache.get(hash);
+    if (key && now - key.loadedAt >= KEY_CACHE_TTL_MS) key = undefined;
     if (!key) {
-      key = await this.load(hash);
+      key = await this.load(hash, now);
       if (!key) return { ok: false, why: 'unknown', prefix };
       this.cache.set(hash, key);
     }
-    const now = this.clock().getTime();
     if (!key.enabled) return { ok: false, why: 'disabled', prefix };
     if (key.powers.expiresAt !== null && now >= key.powers.expiresAt) return { ok: false, why: 'expired', prefix };
     if (key.powers.sources !== null && !addressAllowed(sourceAddr, key.powers.sources)) {
@@ -80,7 +83,7 @@ export class ApiKeyService {
     return { ok: true, key };
   }
 
-  private async load(hash: string): Promise<ResolvedKey | undefined> {
+  private async load(hash: string, now: number): Promise<ResolvedKey | undefined> {
     const row = await apiKeyByHash(this.store.db, hash);
     if (!row) return undefined;
     return {
@@ -105,6 +108,7 @@ export class ApiKeyService {
         level: await this.levelOf(row.owner_user_id),
       },
       lastUsedAt: row.last_used_at === null ? null : Date.parse(row.last_used_at),
+      loadedAt: now,
     };
   }
 
