@@ -223,6 +223,91 @@ program
     });
   });
 
+const apikey = program.command('apikey').description('file-devices API keys (/v9/storage)');
+const collect = (v: string, prev: string[] = []) => [...prev, v];
+apikey
+  .command('create')
+  .description("create an API key for a user and print it once (its owner's access level caps it at every use)")
+  .option('-u, --owner <name>', 'the user the key acts as', 'admin')
+  .option('-d, --description <text>', 'what the key is for')
+  .option('--access <level>', 'REST access: NO_ACCESS, READ_ONLY (default) or FULL_CONTROL')
+  .option('--soap-access <level>', 'SOAP access: NO_ACCESS (default), READ_ONLY or FULL_CONTROL')
+  .option('--type <type>', 'UNRESTRICTED (default) or CALLID_RESTRICTED')
+  .option('--call <id>', 'a call id a CALLID_RESTRICTED key may make (repeat)', collect)
+  .option('--virtual-server <ref>', 'restrict to a virtual server: name, id or object id (repeat)', collect)
+  .option('--group <ref>', 'restrict to an API key group: name, index or object id (repeat)', collect)
+  .option('--source <cidr>', 'allow only this source range (repeat)', collect)
+  .option('--expires <iso-time>', 'expiry, an ISO-8601 time in the future')
+  .action(
+    async (opts: {
+      owner: string;
+      description?: string;
+      access?: string;
+      soapAccess?: string;
+      type?: string;
+      call?: string[];
+      virtualServer?: string[];
+      group?: string[];
+      source?: string[];
+      expires?: string;
+    }) => {
+      const c = config();
+      const [{ withStore }, { migrate }, { createKeyCli }] = await Promise.all([
+        import('./cli/store.js'),
+        import('./store/migrate.js'),
+        import('./cli/apikey.js'),
+      ]);
+      await withStore(c, 'existing', async (store) => {
+        await migrate(store);
+        const made = await createKeyCli(store, {
+          owner: opts.owner,
+          ...(opts.description !== undefined ? { description: opts.description } : {}),
+          ...(opts.access ? { access: opts.access } : {}),
+          ...(opts.soapAccess ? { soapAccess: opts.soapAccess } : {}),
+          ...(opts.type ? { keyType: opts.type } : {}),
+          ...(opts.call ? { callIds: opts.call } : {}),
+          ...(opts.virtualServer ? { virtualServers: opts.virtualServer } : {}),
+          ...(opts.group ? { groups: opts.group } : {}),
+          ...(opts.source ? { sources: opts.source } : {}),
+          ...(opts.expires ? { expires: opts.expires } : {}),
+        });
+        say(`api key ${made.prefix} (object id ${made.objectId}); shown only now:`);
+        say(made.key);
+      });
+    },
+  );
+apikey
+  .command('list')
+  .description('list API keys: prefix, owner, access, type, state, expiry, last use, description (never the key)')
+  .action(async () => {
+    const c = config();
+    const [{ withStore }, { migrate }, { listKeysCli }] = await Promise.all([
+      import('./cli/store.js'),
+      import('./store/migrate.js'),
+      import('./cli/apikey.js'),
+    ]);
+    await withStore(c, 'existing', async (store) => {
+      await migrate(store);
+      for (const line of await listKeysCli(store)) say(line);
+    });
+  });
+apikey
+  .command('revoke')
+  .description('delete an API key (by prefix or object id); every node refuses it within 5 s')
+  .argument('<key>', "the key's prefix or object id")
+  .action(async (ref: string) => {
+    const c = config();
+    const [{ withStore }, { migrate }, { revokeKeyCli }] = await Promise.all([
+      import('./cli/store.js'),
+      import('./store/migrate.js'),
+      import('./cli/apikey.js'),
+    ]);
+    await withStore(c, 'existing', async (store) => {
+      await migrate(store);
+      say(`api key ${await revokeKeyCli(store, ref)} revoked`);
+    });
+  });
+
 const audit = program.command('audit').description('the audit trail');
 audit
   .command('verify')

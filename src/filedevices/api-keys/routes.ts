@@ -71,7 +71,13 @@ async function resolveRefs(
 }
 
 /** The body applied over `base` (a new key's defaults, or the stored key), checked and resolved. */
-async function applyBody(db: Executor, c: FdCaller, base: KeySpec, b: CreateApiKeyBody, now: Date): Promise<KeySpec> {
+export async function applyBody(
+  db: Executor,
+  c: FdCaller,
+  base: KeySpec,
+  b: CreateApiKeyBody,
+  now: Date,
+): Promise<KeySpec> {
   const s: KeySpec = { ...base };
   if (b.description !== undefined) {
     const d = checkText(b.description);
