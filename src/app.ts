@@ -10,6 +10,7 @@ import type { Requirement } from './commserve/authorize.js';
 import { commServePlugin } from './commserve/plugin.js';
 import type { Config } from './config.js';
 import type { AppContext } from './context.js';
+import type { FdRoute } from './filedevices/calls.js';
 import { FILE_DEVICES_PREFIX, fileDevicesPlugin } from './filedevices/plugin.js';
 import { loggerOptions } from './http/logging.js';
 import { validatorCompiler } from './http/validation.js';
@@ -32,6 +33,8 @@ export interface RouteInfo {
   public: boolean;
   /** What a CommServe route declares it needs (see commserve/authorize.ts). */
   requires: Requirement | undefined;
+  /** What a file-devices route declares (its call id, whether it writes). */
+  fd: FdRoute | undefined;
 }
 
 export async function buildApp(
@@ -90,6 +93,7 @@ export async function buildApp(
           url: r.url,
           public: r.config?.public === true,
           requires: r.config?.requires,
+          fd: r.config?.fd,
         });
     }
   });
