@@ -38,7 +38,13 @@ const Fields = {
   restrictedToApiKeyGroups: Refs,
   restrictedToVirtualServers: Refs,
   allowedSourceAddresses: Type.Union([Type.Array(Type.String({ maxLength: 64 }), { maxItems: 64 }), Type.Null()]),
-  expiresAt: Type.Union([Type.String({ format: 'date-time', maxLength: 64 }), Type.Null()]),
+  expiresAt: Type.Union([
+    Type.String({
+      pattern: '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}(:\\d{2}(\\.\\d{1,9})?)?(Z|[+-]\\d{2}:\\d{2})$',
+      maxLength: 64,
+    }),
+    Type.Null(),
+  ]),
 };
 export const CreateApiKeyBody = Type.Partial(Type.Object(Fields, { additionalProperties: false }));
 export type CreateApiKeyBody = Static<typeof CreateApiKeyBody>;

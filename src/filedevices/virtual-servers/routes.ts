@@ -18,6 +18,7 @@ import {
 } from '../../store/file-devices.js';
 import { actorOf, callerOf, type FdCaller, seesVirtualServer } from '../caller.js';
 import { FdError } from '../errors.js';
+import { VirtualServerCache } from './cache.js';
 
 const Address = {
   ipAddress: Type.String({ minLength: 1, maxLength: 64 }),
@@ -111,6 +112,7 @@ async function conflictsAs409<T>(work: () => Promise<T>): Promise<T> {
 export function registerVirtualServerRoutes(app: FastifyInstance, ctx: AppContext): void {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   const db = () => ctx.store.db;
+  const cache = new VirtualServerCache(ctx.store, () => ctx.clock().getTime());
 
   /** The virtual server named by the path, if the caller sees it; 404 otherwise. */
   const target = async (c: FdCaller, id: string) => {
@@ -126,8 +128,8 @@ export function registerVirtualServerRoutes(app: FastifyInstance, ctx: AppContex
     vs: { id: number; name: string },
     work: (tx: Tx) => Promise<void>,
     details?: Record<string, unknown>,
-  ) =>
-    conflictsAs409(() =>
+  ) => {
+    await conflictsAs409(() =>
       db()
         .transaction()
         .execute(async (tx) => {
@@ -145,6 +147,8 @@ export function registerVirtualServerRoutes(app: FastifyInstance, ctx: AppContex
           });
         }),
     );
+    cache.forget();
+  };
 
   r.post(
     '/virtual-servers',
@@ -194,6 +198,7 @@ export function registerVirtualServerRoutes(app: FastifyInstance, ctx: AppContex
             return row.id;
           }),
       );
+      cache.forget();
       const [vs] = await listVirtualServers(db(), { id });
       return reply.code(201).send({ virtualServer: virtualServerJson(vs as VirtualServerWithAddresses) });
     },
@@ -204,12 +209,14 @@ export function registerVirtualServerRoutes(app: FastifyInstance, ctx: AppContex
     { schema: { querystring: ListQuery }, config: { fd: { call: 'listVirtualServers', write: false } } },
     async (req) => {
       const c = callerOf(req);
-      const only = c.powers.virtualServers === null ? null : [...c.powers.virtualServers];
-      const list = await listVirtualServers(db(), {
-        ...(req.query.virtualServerId !== undefined ? { id: req.query.virtualServerId } : {}),
-        ...(req.query.name !== undefined ? { nameKey: nameKey(req.query.name) } : {}),
-        only,
-      });
+      const { virtualServerId, name } = req.query;
+      const key = name === undefined ? undefined : nameKey(name);
+      const list = (await cache.all()).filter(
+        (vs) =>
+          seesVirtualServer(c, vs.id) &&
+          (virtualServerId === undefined || vs.id === virtualServerId) &&
+          (key === undefined || vs.name_key === key),
+      );
       return { virtualServers: list.map(virtualServerJson) };
     },
   );
@@ -217,7 +224,15 @@ export function registerVirtualServerRoutes(app: FastifyInstance, ctx: AppContex
   r.get(
     '/virtual-servers/:id',
     { schema: { params: IdParams }, config: { fd: { call: 'getVirtualServer', write: false } } },
-    async (req) => ({ virtualServer: virtualServerJson(await target(callerOf(req), req.params.id)) }),
+    async (req) => {
+      const c = callerOf(req);
+      const ref = numberedRef(req.params.id);
+      const vs = (await cache.all()).find((v) =>
+        ref.by === 'id' ? v.id === ref.id : ref.by === 'name' && v.name_key === nameKey(ref.name),
+      );
+      if (!vs || !seesVirtualServer(c, vs.id)) throw new FdError('NOT_FOUND', 'no such virtual server');
+      return { virtualServer: virtualServerJson(vs) };
+    },
   );
 
   r.patch(
