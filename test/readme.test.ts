@@ -7,6 +7,7 @@ import { EXIT } from '../src/cli/errors.js';
 import { CS_ERRORS } from '../src/commserve/errors.js';
 import { VARIABLES } from '../src/config.js';
 import { PASSWORD_RULE } from '../src/domain/password-policy.js';
+import { FD_ERRORS } from '../src/filedevices/errors.js';
 import { externalDb, ROOT, startServer } from './cli.js';
 import { DIALECT } from './harness.js';
 
@@ -44,6 +45,15 @@ describe('the README', () => {
     }
     const listed = [...readme.matchAll(/^\| (\d+) \| \d{3} \| ([A-Z0-9_]+) \|/gm)].map((m) => m[2]);
     expect(listed.sort()).toEqual(Object.keys(CS_ERRORS).sort());
+  });
+
+  it('lists every file-devices error with its HTTP status and message', () => {
+    const listed = [...readme.matchAll(/^\| ([A-Z_]+) \| (\d{3}) \| (.+) \|$/gm)].map((m) => [
+      m[1],
+      Number(m[2]),
+      m[3],
+    ]);
+    expect(listed).toEqual(Object.entries(FD_ERRORS).map(([k, v]) => [k, v.http, v.message]));
   });
 
   it('gives the two quick-start commands', () => {

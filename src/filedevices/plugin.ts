@@ -83,7 +83,14 @@ export async function fileDevicesPlugin(app: FastifyInstance, ctx: AppContext): 
   });
 
   app.setNotFoundHandler((req, reply) => {
-    reply.code(404).send(new FdError('ROUTE_NOT_FOUND', `no resource ${req.method} ${req.url.split('?')[0]}`).body());
+    reply
+      .code(404)
+      .send(
+        new FdError(
+          'ROUTE_NOT_FOUND',
+          `no resource ${req.method} ${(req.url.split('?')[0] ?? '').slice(0, 200)}`,
+        ).body(),
+      );
   });
 
   registerDeviceRoutes(app, ctx);

@@ -9,7 +9,7 @@ import {
   setRole,
   userAuth,
 } from '../../../test/filedevices.js';
-import { type TestApp, withApp } from '../../../test/harness.js';
+import { makeTenant, type TestApp, withApp } from '../../../test/harness.js';
 import { checkKeyFormat } from '../../domain/api-keys.js';
 import { decodeObjectId } from '../../domain/object-id.js';
 
@@ -205,6 +205,23 @@ describe('API keys', () => {
     // No level at all: 403.
     await commCellUser(t, admin, 'nobody', null);
     expect((await fd(t, 'GET', 'virtual-servers', userAuth('nobody'))).statusCode).toBe(403);
+  });
+
+  it("a tenant's administrator has no file-devices access at all", async () => {
+    await makeTenant(t, admin, 'acme');
+    const tenant = { user: 'acme\\tadmin', password: 'Tenant-Passw0rd!', scheme: 'basic' as const };
+    for (const [method, path] of [
+      ['GET', 'virtual-servers'],
+      ['POST', KEYS],
+      ['GET', 'file-devices/management/users'],
+    ] as const) {
+      const res = await fd(t, method, path, tenant, method === 'POST' ? {} : undefined);
+      expect(res.statusCode, `${method} ${path}`).toBe(403);
+    }
+    const users = (await fd(t, 'GET', 'file-devices/management/users', ADMIN_BASIC)).json().users;
+    expect(users.map((u: { name: string; accessLevel: string }) => [u.name, u.accessLevel])).toEqual([
+      ['admin', 'SUPERVISOR'],
+    ]);
   });
 
   it('a restricted key cannot mint or widen a key beyond itself', async () => {

@@ -9,7 +9,7 @@ export function registerDeviceRoutes(app: FastifyInstance, _ctx: AppContext): vo
   // The file server's identity and version (HNASFileServer.get_file_server_info).
   app.get('/file-devices', { config: { fd: { call: 'getFileDevice', write: false } } }, async () => ({
     fileDevice: {
-      objectId: encodeObjectId([1]),
+      objectId: encodeObjectId(['fileDevice', 0]),
       model: FILE_SERVER.model,
       softwareVersion: VERSION,
       apiVersion: FILE_SERVER.apiVersion,
