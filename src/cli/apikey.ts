@@ -3,7 +3,7 @@ import { findAccount } from '../auth/password-check.js';
 import { ACCESS_LEVELS, type Access, KEY_TYPES, type KeyType, UNBOUNDED } from '../domain/api-keys.js';
 import { apiKeyObjectId, apiKeyRef } from '../domain/object-id.js';
 import { loginName } from '../domain/principal.js';
-import { createApiKey, type KeySpec } from '../filedevices/api-keys/keys.js';
+import { createApiKey, type KeySpec, NEW_KEY } from '../filedevices/api-keys/keys.js';
 import { applyBody } from '../filedevices/api-keys/routes.js';
 import type { FdCaller } from '../filedevices/caller.js';
 import { FdError } from '../filedevices/errors.js';
@@ -55,18 +55,6 @@ export async function createKeyCli(
     powers: UNBOUNDED,
     key: null,
   };
-  const defaults: KeySpec = {
-    description: '',
-    isEnabled: true,
-    rest: 'READ_ONLY',
-    soap: 'NO_ACCESS',
-    keyType: 'UNRESTRICTED',
-    callIds: [],
-    groups: null,
-    virtualServers: null,
-    sources: null,
-    expiresAt: null,
-  };
   const now = new Date();
   let spec: KeySpec;
   try {
@@ -76,7 +64,7 @@ export async function createKeyCli(
     spec = await applyBody(
       store.db,
       operator,
-      defaults,
+      NEW_KEY,
       {
         ...(o.description !== undefined ? { description: o.description } : {}),
         ...(rest ? { restApiAccess: rest } : {}),

@@ -27,6 +27,20 @@ export interface KeySpec {
   expiresAt: string | null;
 }
 
+/** A new key before its body is applied: READ_ONLY over REST, no SOAP, unrestricted, enabled, never expiring. */
+export const NEW_KEY: Readonly<KeySpec> = {
+  description: '',
+  isEnabled: true,
+  rest: 'READ_ONLY',
+  soap: 'NO_ACCESS',
+  keyType: 'UNRESTRICTED',
+  callIds: [],
+  groups: null,
+  virtualServers: null,
+  sources: null,
+  expiresAt: null,
+};
+
 const ids = (json: string | null): number[] | null => (json === null ? null : (JSON.parse(json) as number[]));
 
 export function specOfRow(row: ApiKeyRow): KeySpec {

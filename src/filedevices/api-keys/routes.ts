@@ -24,7 +24,7 @@ import {
 import { actorOf, callerOf, type FdCaller, seesGroup, seesVirtualServer } from '../caller.js';
 import { CALL_IDS } from '../calls.js';
 import { FdError } from '../errors.js';
-import { auditedSpec, columnsOf, createApiKey, type KeySpec, keyJson, powersOf, specOfRow } from './keys.js';
+import { auditedSpec, columnsOf, createApiKey, type KeySpec, keyJson, NEW_KEY, powersOf, specOfRow } from './keys.js';
 
 const Access = Type.Union(ACCESS_LEVELS.map((a) => Type.Literal(a)));
 const Refs = Type.Array(Type.String({ minLength: 1, maxLength: 256 }), { maxItems: 256 });
@@ -182,19 +182,7 @@ export function registerApiKeyRoutes(app: FastifyInstance, ctx: AppContext): voi
         throw new FdError('ACCESS_DENIED', 'a key restricted to API key groups cannot create keys');
       }
       const now = ctx.clock();
-      const defaults: KeySpec = {
-        description: '',
-        isEnabled: true,
-        rest: 'READ_ONLY',
-        soap: 'NO_ACCESS',
-        keyType: 'UNRESTRICTED',
-        callIds: [],
-        groups: null,
-        virtualServers: null,
-        sources: null,
-        expiresAt: null,
-      };
-      const spec = await applyBody(db(), c, defaults, req.body ?? {}, now);
+      const spec = await applyBody(db(), c, NEW_KEY, req.body ?? {}, now);
       checkCeiling(c, spec, 'the new key');
       const { row, key } = await createApiKey(ctx.store, now, c.userId, spec, actorOf(c), req.ip);
       const [apiKey] = await render([row], new Map());
