@@ -11,6 +11,7 @@ import type { AppContext } from './context.js';
 import { loggerOptions } from './http/logging.js';
 import { validatorCompiler } from './http/validation.js';
 import type { Store } from './store/db.js';
+import { Vault } from './store/vault.js';
 
 export interface BuildOptions {
   config: Config;
@@ -18,6 +19,8 @@ export interface BuildOptions {
   clock?: () => Date;
   /** Where logs go (tests capture them); stdout by default. */
   logStream?: DestinationStream;
+  /** The master key of stored passwords (src/crypto/master-key.ts); without one, routes that store a password fail. */
+  masterKey?: Buffer | null;
 }
 
 export const COMMSERVE_PREFIXES = ['/commandcenter/api', '/webconsole/api'] as const;
@@ -43,6 +46,7 @@ export async function buildApp(
     sessions: new SessionService(store, clock),
     authz: new AuthzService(store),
     refusals: new RefusalRecorder(store, clock, (err) => app.log.error({ err }, 'could not audit a refused request')),
+    vault: new Vault(store, opts.masterKey ?? null),
   };
   const https =
     config.tlsCert && config.tlsKey

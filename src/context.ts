@@ -3,6 +3,7 @@ import type { SessionService } from './auth/sessions.js';
 import type { AuthzService } from './authz/service.js';
 import type { Config } from './config.js';
 import type { Store } from './store/db.js';
+import type { Vault } from './store/vault.js';
 
 /** What every route family needs, handed to each when the app is built. */
 export interface AppContext {
@@ -15,4 +16,6 @@ export interface AppContext {
   authz: AuthzService;
   /** Audits refused requests, a burst from one actor as one record. */
   refusals: RefusalRecorder;
+  /** Seals and opens stored service-account passwords (src/store/vault.ts). */
+  vault: Vault;
 }
