@@ -15,6 +15,7 @@ import { FILE_DEVICES_PREFIX, fileDevicesPlugin } from './filedevices/plugin.js'
 import { loggerOptions } from './http/logging.js';
 import { validatorCompiler } from './http/validation.js';
 import type { Store } from './store/db.js';
+import { Vault } from './store/vault.js';
 
 export interface BuildOptions {
   config: Config;
@@ -22,6 +23,8 @@ export interface BuildOptions {
   clock?: () => Date;
   /** Where logs go (tests capture them); stdout by default. */
   logStream?: DestinationStream;
+  /** The master key of stored passwords (src/crypto/master-key.ts); without one, routes that store a password fail. */
+  masterKey?: Buffer | null;
 }
 
 export const COMMSERVE_PREFIXES = ['/commandcenter/api', '/webconsole/api'] as const;
@@ -50,6 +53,7 @@ export async function buildApp(
     authz: new AuthzService(store),
     refusals: new RefusalRecorder(store, clock, (err) => app.log.error({ err }, 'could not audit a refused request')),
     apiKeys: new ApiKeyService(store, clock, async (userId) => levelOf(await ctx.authz.current(), userId)),
+    vault: new Vault(store, opts.masterKey ?? null),
   };
   const https =
     config.tlsCert && config.tlsKey

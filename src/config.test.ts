@@ -53,6 +53,7 @@ const CASES: Record<string, { good: Array<[string, unknown]>; bad: string[] }> =
     bad: ['short', '        ', 'x'.repeat(257)],
   },
   BULWARK_MASTER_KEY: { good: [[KEY, KEY]], bad: ['abc', Buffer.alloc(31).toString('base64'), `${KEY}x`] },
+  BULWARK_MASTER_KEY_COMMAND: { good: [['cat /run/key', 'cat /run/key']], bad: [] },
   BULWARK_TLS_CERT: { good: [], bad: [] },
   BULWARK_TLS_KEY: { good: [], bad: [] },
   BULWARK_BODY_LIMIT: {
@@ -101,6 +102,7 @@ describe('configuration', () => {
       dataDir: './data',
       adminPassword: null,
       masterKey: null,
+      masterKeyCommand: null,
       tlsCert: null,
       tlsKey: null,
       logLevel: 'info',

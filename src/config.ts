@@ -45,6 +45,7 @@ export const ConfigSchema = Type.Object({
   dataDir: Type.String({ minLength: 1 }),
   adminPassword: nullable(Type.String({ format: 'bulwark-password' })),
   masterKey: nullable(Type.String({ format: 'bulwark-master-key' })),
+  masterKeyCommand: nullable(Type.String({ minLength: 1, maxLength: 4096 })),
   tlsCert: nullable(Type.String({ minLength: 1 })),
   tlsKey: nullable(Type.String({ minLength: 1 })),
   logLevel: Type.String({ pattern: `^(${LOG_LEVELS.join('|')})$` }),
@@ -136,6 +137,14 @@ export const VARIABLES: readonly Variable[] = [
     secret: true,
   },
   {
+    name: 'BULWARK_MASTER_KEY_COMMAND',
+    key: 'masterKeyCommand',
+    fallback: null,
+    meaning: 'a shell command whose output is the master key (instead of BULWARK_MASTER_KEY or master.key)',
+    expect: 'a shell command',
+    decode: text,
+  },
+  {
     name: 'BULWARK_TLS_CERT',
     key: 'tlsCert',
     fallback: null,
@@ -217,6 +226,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     const given = raw.get(key) ?? v.fallback ?? '';
     const shown = v.secret ? `${[...given].length} characters` : `"${v.key === 'db' ? redactDb(given) : given}"`;
     problems.push(`${v.name} must be ${v.expect}; got ${shown}`);
+  }
+  if (candidate.masterKey !== null && candidate.masterKeyCommand !== null) {
+    problems.push('BULWARK_MASTER_KEY and BULWARK_MASTER_KEY_COMMAND must not both be set');
   }
   if ((candidate.tlsCert === null) !== (candidate.tlsKey === null)) {
     problems.push('BULWARK_TLS_CERT and BULWARK_TLS_KEY must be set together');

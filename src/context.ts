@@ -4,6 +4,7 @@ import type { SessionService } from './auth/sessions.js';
 import type { AuthzService } from './authz/service.js';
 import type { Config } from './config.js';
 import type { Store } from './store/db.js';
+import type { Vault } from './store/vault.js';
 
 /** What every route family needs, handed to each when the app is built. */
 export interface AppContext {
@@ -18,4 +19,6 @@ export interface AppContext {
   refusals: RefusalRecorder;
   /** File-devices API keys, cached per process by the key's hash (issue 13). */
   apiKeys: ApiKeyService;
+  /** Seals and opens stored service-account passwords (src/store/vault.ts). */
+  vault: Vault;
 }

@@ -23,6 +23,7 @@ const beta = {
   backupSet: 9006,
   subclient: 9007,
   job: 9008,
+  credential: 0,
 };
 const MARK = 'betamark';
 
@@ -75,6 +76,16 @@ beforeAll(async () => {
   await t.call('POST', '/User', admin, {
     users: [{ userEntity: { userName: `${MARK}\\worker` }, password: b64('Worker-Passw0rd!') }],
   });
+  const cred = await t.call('POST', '/Commcell/Credentials', b.token, {
+    credentialRecordInfo: [
+      {
+        recordType: 1,
+        credentialRecord: { credentialName: `${MARK}-cred` },
+        record: { userName: `${MARK}\\svc`, password: b64('Beta-Passw0rd') },
+      },
+    ],
+  });
+  beta.credential = cred.json().credentialRecordInfo[0].credentialRecord.credentialId;
   const built = await buildApp({
     config: { ...loadConfig({}), logLevel: 'silent' },
     store: t.store,
@@ -116,6 +127,8 @@ const TABLE: Record<string, () => Call> = {
     path: `/Company/${beta.company}/AuthRestore`,
     body: { passkey: b64('Taken-Passkey!1'), passkeySettings: { enableAuthorizeForRestore: true } },
   }),
+  'GET /CommCell/Credentials/:id': () => ({ path: `/CommCell/Credentials/${beta.credential}` }),
+  'GET /V5/credential/:id': () => ({ path: `/V5/credential/${beta.credential}` }),
   'POST /Client/:id/Passkey': () => ({
     path: `/Client/${beta.client}/Passkey`,
     body: { newPasskey: b64('Taken-Passkey!1'), confirmPasskey: b64('Taken-Passkey!1'), passkeyOpType: 'CREATE' },

@@ -83,6 +83,9 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
+/** The master key of test apps (a fixed one, so two apps on one store agree). */
+export const TEST_MASTER_KEY = Buffer.alloc(32, 7);
+
 export const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
 
 export async function startApp(): Promise<TestApp> {
@@ -98,7 +101,13 @@ export async function startApp(): Promise<TestApp> {
     },
   });
   const config = { ...loadConfig({}), db: TEST_DB || ':memory:', logLevel: 'debug' };
-  const { app, ctx } = await buildApp({ config, store: db.store, clock: clock.now, logStream });
+  const { app, ctx } = await buildApp({
+    config,
+    store: db.store,
+    clock: clock.now,
+    logStream,
+    masterKey: TEST_MASTER_KEY,
+  });
   await app.ready();
   const inject = (o: InjectOptions) => app.inject(o);
   const t: TestApp = {
@@ -185,6 +194,7 @@ export async function routesOf(t: TestApp): Promise<RouteInfo[]> {
     config: { ...loadConfig({}), logLevel: 'silent' },
     store: t.store,
     clock: t.clock.now,
+    masterKey: TEST_MASTER_KEY,
   });
   await built.app.close();
   return built.routes;

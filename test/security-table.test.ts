@@ -58,6 +58,10 @@ describe('the security table, for every CommServe route', () => {
         'GET /Schedules',
         'GET /VSAClientAndClientGroupList',
         'POST /Jobs',
+        // Credential Manager reads: only records the caller manages, created, or may use (issue 12).
+        'GET /CommCell/Credentials',
+        'GET /CommCell/Credentials/:id',
+        'GET /V5/credential/:id',
       ].sort(),
     );
   });

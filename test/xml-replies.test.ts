@@ -36,6 +36,7 @@ const ids = {
   backupSet: 107,
   subclient: 108,
   job: 109,
+  credential: 1,
 };
 
 /** A strict parse: saxes throws on anything that is not well-formed XML 1.0 (with namespaces). */
@@ -141,6 +142,16 @@ beforeAll(async () => {
       ],
     },
   });
+  await json('POST', '/Commcell/Credentials', {
+    credentialRecordInfo: [
+      {
+        recordType: 1,
+        description: AWKWARD,
+        credentialRecord: { credentialName: 'cred one' },
+        record: { userName: 'dom\\svc', password: b64('Stored-Passw0rd') },
+      },
+    ],
+  });
   const db = t.store.db;
   await db.transaction().execute(async (tx) => {
     await tx
@@ -205,6 +216,7 @@ function goodUrl(r: RouteInfo): string {
     if (path.startsWith('/Backupset/')) return String(ids.backupSet);
     if (path.startsWith('/Subclient/')) return String(ids.subclient);
     if (path.startsWith('/Job/')) return String(ids.job);
+    if (path.startsWith('/CommCell/Credentials/') || path.startsWith('/V5/credential/')) return String(ids.credential);
     if (path.startsWith('/Entities/')) return name === 'type' ? 'client' : String(ids.spare);
     if (path.startsWith('/Security/')) return name === 'entityType' ? String(ENTITY_TYPES.client) : String(ids.client);
     throw new Error(`no good value for ${name} in ${path}`);
@@ -366,6 +378,42 @@ function goodBodies(k: string, freshToken: string): Array<{ body: unknown; type?
       return [{ body: { commCellInfo: { generalInfo: { allowUsersToEnablePasskey: true } } } }];
     case 'POST /Entities/:type/:id':
       return [{ body: { name: awk('renamed') } }];
+    case 'POST /CommCell/Credentials':
+      return [
+        {
+          body: `<App_CreateCredentialReq><credentialRecordInfo recordType="2" description="a &amp; b"><credentialRecord credentialName="xml cred"/><record userName="root" password="Plain &lt;pw&gt;"/></credentialRecordInfo></App_CreateCredentialReq>`,
+          type: 'application/xml',
+        },
+      ];
+    case 'PUT /CommCell/Credentials':
+      return [
+        {
+          body: {
+            credentialRecordInfo: [
+              {
+                credentialRecord: { credentialId: ids.credential },
+                description: awk('changed'),
+                record: { userName: 'dom\\svc2' },
+              },
+            ],
+          },
+        },
+      ];
+    case 'POST /CommCell/Credentials/action/delete':
+      return [{ body: { credentialRecordInfo: [{ credentialRecord: { credentialName: 'xml cred' } }] } }];
+    case 'POST /V4/Credential':
+      return [
+        {
+          body: {
+            accountType: 'DATABASE_ACCOUNT',
+            databaseCredentialType: 'MYSQL',
+            name: awk('db'),
+            username: 'root',
+            password: b64('Db-Passw0rd'),
+          },
+          probe: true,
+        },
+      ];
     default:
       return [{ body: {} }];
   }

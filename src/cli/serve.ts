@@ -52,7 +52,7 @@ export async function serve(config: Config): Promise<void> {
   requireReadable(config.tlsKey, 'BULWARK_TLS_KEY');
   // The data dir holds the master key, a generated password and by default the database: owner only, when new.
   if (config.masterKey === null) fs.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
-  loadMasterKey(config.masterKey, config.dataDir);
+  const { key: masterKey } = loadMasterKey(config.masterKey, config.dataDir, config.masterKeyCommand);
   const store = openStore(config.db);
   const passwordFile = path.resolve(config.dataDir, ADMIN_PASSWORD_FILE);
   let app: Awaited<ReturnType<typeof buildApp>>['app'];
@@ -63,7 +63,13 @@ export async function serve(config: Config): Promise<void> {
     boot = await bootstrap(store, config.adminPassword, new Date(), {
       keepGenerated: (password) => keepPassword(passwordFile, password),
     });
-    app = (await buildApp({ config, store })).app;
+    const built = await buildApp({ config, store, masterKey });
+    app = built.app;
+    // A wrong master key stops here (exit 2), before anything is served.
+    await built.ctx.vault.ready().catch(async (e) => {
+      await app.close();
+      throw e;
+    });
   } catch (e) {
     await store.close();
     throw e;

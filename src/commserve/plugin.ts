@@ -9,6 +9,7 @@ import { registerBaseRoutes } from './base/routes.js';
 import { registerBrowseRoutes } from './browse/routes.js';
 import { registerCatalogueRoutes } from './catalogue/routes.js';
 import { registerCommServeParsers, sendCs } from './codec.js';
+import { registerCredentialRoutes } from './credentials/routes.js';
 import { registerEntityRoutes } from './entity/routes.js';
 import { CS_ERRORS, CsError } from './errors.js';
 import { registerLoginRoutes } from './login/routes.js';
@@ -137,4 +138,5 @@ export async function commServePlugin(app: FastifyInstance, ctx: AppContext): Pr
   registerCatalogueRoutes(app, ctx);
   registerBrowseRoutes(app, ctx);
   registerPasskeyRoutes(app, ctx);
+  registerCredentialRoutes(app, ctx);
 }

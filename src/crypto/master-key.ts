@@ -1,15 +1,57 @@
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 
 export class MasterKeyError extends Error {}
 
+/** How long a BULWARK_MASTER_KEY_COMMAND may take (a KMS or Vault CLI over the network). */
+const COMMAND_TIMEOUT_MS = 30_000;
+
 /**
- * The key that will encrypt stored service-account passwords: from
- * BULWARK_MASTER_KEY (base64 of 32 bytes), else a key file in the data
- * directory, created with mode 0600 on first start.
+ * Runs BULWARK_MASTER_KEY_COMMAND through /bin/sh; its standard output,
+ * trimmed, must be base64 of 32 bytes (systemd-creds cat, a KMS CLI, vault kv
+ * get -field=…). Its stderr goes to ours; the key itself is never echoed.
  */
-export function loadMasterKey(fromEnv: string | null, dataDir: string): { key: Buffer; source: string } {
+function keyFromCommand(command: string): Buffer {
+  let out: string;
+  try {
+    out = execFileSync('/bin/sh', ['-c', command], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+      timeout: COMMAND_TIMEOUT_MS,
+      maxBuffer: 64 * 1024,
+    });
+  } catch (e) {
+    const err = e as { status?: number | null; signal?: string | null; code?: string };
+    const why =
+      err.code === 'ETIMEDOUT' || err.signal === 'SIGTERM'
+        ? `did not finish within ${COMMAND_TIMEOUT_MS / 1000} s`
+        : err.status != null
+          ? `exited with status ${err.status}`
+          : `failed (${err.code ?? err.signal ?? 'unknown'})`;
+    throw new MasterKeyError(`BULWARK_MASTER_KEY_COMMAND ${why}`);
+  }
+  const text = out.trim();
+  const key = Buffer.from(text, 'base64');
+  if (key.length !== 32 || key.toString('base64') !== text) {
+    throw new MasterKeyError('BULWARK_MASTER_KEY_COMMAND must print base64 of exactly 32 bytes');
+  }
+  return key;
+}
+
+/**
+ * The key that encrypts stored service-account passwords: from
+ * BULWARK_MASTER_KEY (base64 of 32 bytes), else the output of
+ * BULWARK_MASTER_KEY_COMMAND, else a key file in the data directory, created
+ * with mode 0600 on first start.
+ */
+export function loadMasterKey(
+  fromEnv: string | null,
+  dataDir: string,
+  command: string | null = null,
+): { key: Buffer; source: string } {
+  if (command) return { key: keyFromCommand(command), source: 'BULWARK_MASTER_KEY_COMMAND' };
   if (fromEnv) {
     const key = Buffer.from(fromEnv, 'base64');
     if (key.length !== 32 || key.toString('base64') !== fromEnv.trim()) {

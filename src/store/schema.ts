@@ -204,6 +204,52 @@ export interface ClientPasskeyTable {
   created_at: string;
 }
 
+/** A data key wrapped by the master key (migration 0007); the highest id seals new secrets. */
+export interface VaultKeyTable {
+  id: number;
+  wrapped: string;
+  created_at: string;
+}
+
+/** A Credential Manager record (migration 0007); `secret` is sealed under `key_id` (src/crypto/vault.ts). */
+export interface CredentialTable {
+  id: Generated<number>;
+  company_id: number;
+  name: string;
+  name_key: string;
+  /** WINDOWSACCOUNT, LINUXACCOUNT, DATABASE_ACCOUNT… (src/domain/credentials.ts). */
+  record_type: string;
+  database_type: string | null;
+  description: Generated<string>;
+  owner_user_id: number | null;
+  user_name: string;
+  /** Canonical user name (src/domain/credentials.ts userKey): what AccountManagement matches by. */
+  user_key: string;
+  key_id: number;
+  secret: string;
+  created_at: string;
+  updated_at: string;
+}
+
+/** Who may use a credential record ("User Credential"). */
+export interface CredentialUserTable {
+  credential_id: number;
+  principal_kind: 'user' | 'group';
+  principal_id: number;
+}
+
+/** An account bound to one entity: a subclient's UNC-path user, an instance's or client's impersonation user. */
+export interface EntityAccountTable {
+  entity_id: number;
+  kind: 'subclientUnc' | 'instanceImpersonation' | 'clientImpersonation';
+  company_id: number;
+  user_name: string;
+  user_key: string;
+  key_id: number;
+  secret: string;
+  updated_at: string;
+}
+
 export interface Database {
   companies: CompanyTable;
   users: UserTable;
@@ -230,6 +276,10 @@ export interface Database {
   fd_api_key_group_members: FdApiKeyGroupMemberTable;
   fd_virtual_servers: FdVirtualServerTable;
   fd_virtual_server_addresses: FdVirtualServerAddressTable;
+  vault_keys: VaultKeyTable;
+  credentials: CredentialTable;
+  credential_users: CredentialUserTable;
+  entity_accounts: EntityAccountTable;
 }
 
 export type Company = Selectable<CompanyTable>;
