@@ -474,6 +474,33 @@ export class AuthzView {
     };
   }
 
+  /** The ids of a company's entities of one type, in id order (a scan of that company's part). */
+  entitiesOf(companyId: number, type: number): number[] {
+    const part = this.parts.get(companyId);
+    if (!part) return [];
+    const out: number[] = [];
+    for (const id of part.entities) {
+      if (this.tree[id * E + TYPE] === type && this.tree[id * E + OWNER] === companyId) out.push(id);
+    }
+    return out.sort((a, b) => a - b);
+  }
+
+  /** The ids of an entity's descendants of one type (its children when they are one level down). */
+  descendantsOf(ancestor: EntityRef, type: number): number[] {
+    const company = this.companyOf(ancestor);
+    if (company === null || ancestor.type === ENTITY_TYPES.commcell || ancestor.type === ENTITY_TYPES.company) {
+      return [];
+    }
+    return this.entitiesOf(company, type).filter((id) => {
+      // A tree is a handful of levels deep; the bound only guards against a cycle.
+      for (let at = this.tree[id * E + PARENT] as number, n = 0; at !== 0 && n < 64; n++) {
+        if (at === ancestor.id) return true;
+        at = this.tree[at * E + PARENT] as number;
+      }
+      return false;
+    });
+  }
+
   /** The client groups a client is in, by id. */
   clientGroupsOf(clientId: number): number[] {
     return [...(this.groupsOfClient.get(clientId) ?? EMPTY)].sort((a, b) => a - b);

@@ -66,3 +66,13 @@ export function requestFolderKey(raw: string): string | null {
   if (components.some((c) => c === '.' || c === '..')) return null;
   return folderKey(components);
 }
+
+/**
+ * Whether a client's backed-up paths compare without regard to case: a
+ * Windows client's (its OS, or a Windows File System agent, application id
+ * 33), as Windows names them; any other's compare exactly. Browse, find and a
+ * restore's paths all ask this one rule.
+ */
+export function foldsCase(clientOs: string | null | undefined, appId: number): boolean {
+  return appId === 33 || (clientOs ?? '').toLowerCase() === 'windows';
+}

@@ -31,10 +31,29 @@ export async function getJob(db: Executor, id: number): Promise<JobRow | undefin
   return db.selectFrom('jobs').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
-/** Jobs, newest first: all, or those of these companies plus those of these single subclients. */
+/** What POST Jobs filters on (cvpysdk JobController), beyond who may see a job. */
+export interface JobFilter {
+  /** Only jobs of these subclients. */
+  subclientIds?: readonly number[];
+  /** Only jobs of these types (Backup, Restore). */
+  types?: ReadonlyArray<'Backup' | 'Restore'>;
+  /** active: not yet ended at `now`; finished: ended by `now`. */
+  category: 'all' | 'active' | 'finished';
+  /** Finished jobs that ended before this (epoch s) are left out; active ones are always in. */
+  endedSince?: number;
+  now: number;
+  ascending: boolean;
+}
+
+/** Jobs by id: all, or those of these companies plus those of these single subclients; then the filter's. */
 export async function listJobs(
   db: Executor,
-  q: { scope?: { companies: readonly number[]; subclientIds: readonly number[] }; offset: number; limit: number },
+  q: {
+    scope?: { companies: readonly number[]; subclientIds: readonly number[] };
+    filter?: JobFilter;
+    offset: number;
+    limit: number;
+  },
 ): Promise<{ rows: JobRow[]; total: number }> {
   let base = db.selectFrom('jobs');
   if (q.scope) {
@@ -47,8 +66,28 @@ export async function listJobs(
       ]),
     );
   }
+  const f = q.filter;
+  if (f?.subclientIds) {
+    if (f.subclientIds.length === 0) return { rows: [], total: 0 };
+    base = base.where('subclient_id', 'in', f.subclientIds);
+  }
+  if (f?.types) {
+    if (f.types.length === 0) return { rows: [], total: 0 };
+    base = base.where('job_type', 'in', f.types);
+  }
+  if (f?.category === 'active') base = base.where('end_time', '>', f.now);
+  if (f?.category === 'finished') base = base.where('end_time', '<=', f.now);
+  if (f?.endedSince !== undefined) {
+    const since = f.endedSince;
+    base = base.where((eb) => eb.or([eb('end_time', '>', f.now), eb('end_time', '>=', since)]));
+  }
   const [rows, total] = await Promise.all([
-    base.selectAll().orderBy('id', 'desc').limit(q.limit).offset(q.offset).execute(),
+    base
+      .selectAll()
+      .orderBy('id', f?.ascending ? 'asc' : 'desc')
+      .limit(q.limit)
+      .offset(q.offset)
+      .execute(),
     base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
   ]);
   return { rows, total: Number(total.n) };
@@ -107,6 +146,14 @@ export async function insertItems(db: Executor, dialect: Dialect, items: readonl
 export interface BrowseItem extends CatalogueItem {
   /** The end time of the job that holds this version. */
   backup_time: number;
+  /** versions: the version's number, 1 for its item's oldest in the range. */
+  version?: number;
+}
+
+/** A size condition of a find: the item's size compared to `bytes`. */
+export interface SizeFilter {
+  op: '>' | '>=' | '<' | '<=' | '=';
+  bytes: number;
 }
 
 export interface BrowseQuery {
@@ -114,13 +161,21 @@ export interface BrowseQuery {
   /** Epoch seconds; jobs that ended in [fromTime, toTime]. */
   fromTime: number;
   toTime: number;
-  /** browse: the children of this folder key; find: everything beneath it. */
-  folder: string;
+  /**
+   * browse: the children of any of these folder keys; find: everything beneath
+   * any of them; versions: unused (see `items`). Overlapping folders give each
+   * item once.
+   */
+  folders: readonly string[];
   mode: 'browse' | 'find' | 'versions';
+  /** versions: every version of each of these items, by folder key and name. */
+  items?: ReadonlyArray<{ folder: string; name: string }>;
   /** find: names matching this LIKE pattern (case-insensitive). */
   nameLike?: string;
-  /** versions: the one item, by folder and name. */
-  name?: string;
+  /** Only files whose size meets every condition (folders are left out when there is one). */
+  sizes?: readonly SizeFilter[];
+  /** Folder keys and names compare case-insensitively (a Windows client's paths). */
+  foldCase: boolean;
   showDeleted: boolean;
   offset: number;
   limit: number;
@@ -128,12 +183,16 @@ export interface BrowseQuery {
 
 /**
  * One page of a browse: the latest version of each child (browse), of each
- * item beneath (find), or every version of one item (versions), in the jobs
- * of the subclient that ended in the time range. Deleted items are left out
- * unless asked for. Folders first, then by name.
+ * item beneath (find), or every version of the named items (versions), in the
+ * jobs of the subclients that ended in the time range. Deleted items are left
+ * out unless asked for. Folders first, then by folder and name; versions
+ * newest first, each numbered from 1 for its item's oldest in the range.
  */
 export async function browseItems(db: Executor, q: BrowseQuery): Promise<{ rows: BrowseItem[]; total: number }> {
   if (q.subclientIds.length === 0) return { rows: [], total: 0 };
+  // Case folding on both sides in SQL: the stored keys keep the client's case.
+  const key = (col: 'i.folder' | 'i.name') => (q.foldCase ? sql<string>`lower(${sql.ref(col)})` : sql.ref(col));
+  const val = (v: string) => (q.foldCase ? sql<string>`lower(${v})` : sql<string>`${v}`);
   let inRange = db
     .selectFrom('catalogue_items as i')
     .innerJoin('jobs as j', 'j.id', 'i.job_id')
@@ -141,14 +200,37 @@ export async function browseItems(db: Executor, q: BrowseQuery): Promise<{ rows:
     .where('j.job_type', '=', 'Backup')
     .where('j.end_time', '>=', q.fromTime)
     .where('j.end_time', '<=', q.toTime);
-  if (q.mode === 'browse') inRange = inRange.where('i.folder', '=', q.folder);
-  else if (q.mode === 'versions') inRange = inRange.where('i.folder', '=', q.folder).where('i.name', '=', q.name ?? '');
-  else {
-    const prefix = q.folder === '/' ? '/' : `${q.folder}/`;
+  if (q.mode === 'browse') {
+    if (q.folders.length === 0) return { rows: [], total: 0 };
+    inRange = inRange.where((eb) => eb.or(q.folders.map((f) => eb(key('i.folder'), '=', val(f)))));
+  } else if (q.mode === 'versions') {
+    const items = q.items ?? [];
+    if (items.length === 0) return { rows: [], total: 0 };
     inRange = inRange.where((eb) =>
-      eb.or([eb('i.folder', '=', q.folder), eb(sql`substr(i.folder, 1, ${prefix.length})`, '=', prefix)]),
+      eb.or(
+        items.map((it) => eb.and([eb(key('i.folder'), '=', val(it.folder)), eb(key('i.name'), '=', val(it.name))])),
+      ),
+    );
+  } else {
+    if (q.folders.length === 0) return { rows: [], total: 0 };
+    inRange = inRange.where((eb) =>
+      eb.or(
+        q.folders.flatMap((f) => {
+          if (f === '/') return [eb.lit(true)];
+          const prefix = `${f}/`;
+          return [
+            eb(key('i.folder'), '=', val(f)),
+            eb(sql`substr(${key('i.folder')}, 1, ${prefix.length})`, '=', val(prefix)),
+          ];
+        }),
+      ),
     );
     if (q.nameLike) inRange = inRange.where(sql<boolean>`lower(i.name) like ${q.nameLike} escape '\\'`);
+  }
+  // Sizes change between versions: the filter applies to each version listed, or to each item's latest.
+  if (q.mode === 'versions' && q.sizes?.length) {
+    inRange = inRange.where('i.is_folder', '=', 0);
+    for (const s of q.sizes) inRange = inRange.where('i.size', s.op, s.bytes);
   }
   const cols = [
     'i.job_id',
@@ -162,26 +244,40 @@ export async function browseItems(db: Executor, q: BrowseQuery): Promise<{ rows:
     'i.deleted',
     'j.end_time as backup_time',
   ] as const;
+  const itemKey = sql`${key('i.folder')}, ${key('i.name')}`;
   if (q.mode === 'versions') {
+    const numbered = inRange.select([
+      ...cols,
+      sql<number>`count(*) over (partition by ${itemKey}) - row_number() over (partition by ${itemKey} order by j.end_time desc, i.job_id desc) + 1`.as(
+        'version',
+      ),
+    ]);
     const [rows, total] = await Promise.all([
-      inRange
-        .select(cols)
-        .orderBy('j.end_time', 'desc')
-        .orderBy('i.job_id', 'desc')
+      db
+        .selectFrom(numbered.as('v'))
+        .selectAll()
+        .orderBy('v.folder')
+        .orderBy('v.name')
+        .orderBy('v.backup_time', 'desc')
+        .orderBy('v.job_id', 'desc')
         .limit(q.limit)
         .offset(q.offset)
         .execute(),
       inRange.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
     ]);
-    return { rows: rows.map(num), total: Number(total.n) };
+    return { rows: rows.map((r) => ({ ...num(r), version: Number(r.version) })), total: Number(total.n) };
   }
   // The latest version of each (folder, name): the row of the newest job that holds it.
   const ranked = inRange.select([
     ...cols,
-    sql<number>`row_number() over (partition by i.folder, i.name order by j.end_time desc, i.job_id desc)`.as('rn'),
+    sql<number>`row_number() over (partition by ${itemKey} order by j.end_time desc, i.job_id desc)`.as('rn'),
   ]);
   let latest = db.selectFrom(ranked.as('r')).where('r.rn', '=', 1);
   if (!q.showDeleted) latest = latest.where('r.deleted', '=', 0);
+  if (q.sizes?.length) {
+    latest = latest.where('r.is_folder', '=', 0);
+    for (const s of q.sizes) latest = latest.where('r.size', s.op, s.bytes);
+  }
   // The page and the count in one evaluation: the ranking reads the whole folder, once rather than twice.
   const page = await latest
     .select([

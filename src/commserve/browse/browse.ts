@@ -1,17 +1,18 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { appendAudit } from '../../audit/log.js';
 import type { AppContext } from '../../context.js';
-import type { EntityRef } from '../../domain/authz.js';
-import { folderKey, requestFolderKey } from '../../domain/backup-paths.js';
+import type { AuthzView, EntityInView, EntityRef } from '../../domain/authz.js';
+import { folderKey, foldsCase, requestFolderKey } from '../../domain/backup-paths.js';
 import { ENTITY_TYPES } from '../../domain/catalogue.js';
 import type { Principal } from '../../domain/principal.js';
-import { type BrowseItem, browseItems } from '../../store/catalogue.js';
+import { type BrowseItem, type BrowseQuery, browseItems, type SizeFilter } from '../../store/catalogue.js';
 import { actorOf } from '../actor.js';
 import { authorize, type Requirement, viewOf } from '../authorize.js';
 import { sendCs } from '../codec.js';
 import { CsError } from '../errors.js';
 import { principalOf } from '../plugin.js';
 import { checkRestoreGate } from './gate.js';
+import { chainAbove } from './navigation.js';
 import { flag, list, MAX_EPOCH, obj, whole } from './request.js';
 
 // POST DoBrowse (cvpysdk backupset.py _prepare_browse_json / _process_browse_response):
@@ -28,16 +29,21 @@ const browses = { each: ['Browse'], of: 'the subclient (or backup set) the body 
 
 const OP = { 0: 'browse', 1: 'find', 2: 'versions' } as const;
 
+/** The most paths one browse names (cvpysdk sends one; a find may send several). */
+export const MAX_BROWSE_PATHS = 100;
+
 export interface BrowseRequest {
   mode: 'browse' | 'find' | 'versions';
   ref: EntityRef;
-  path: string;
+  /** The paths as sent (the top when none is). */
+  paths: string[];
   fromTime: number;
   toTime: number;
   showDeleted: boolean;
   offset: number;
   limit: number;
   nameLike?: string;
+  sizes: SizeFilter[];
 }
 
 /** FileName filters as LIKE: `*` any run, `?` one character; LIKE's own characters escaped. */
@@ -47,6 +53,29 @@ function likeOf(pattern: string): string {
     .replace(/[\\%_]/g, (c) => `\\${c}`)
     .replace(/\*/g, '%')
     .replace(/\?/g, '_');
+}
+
+/**
+ * FileSize's dataOperator as cvpysdk sends it (find's file_size_gt → GTE,
+ * file_size_lt → LTE, file_size_et → EQUALSBLAH, its own spelling of equals),
+ * and the product's strict forms.
+ */
+const SIZE_OPS: Readonly<Record<string, SizeFilter['op']>> = {
+  GT: '>',
+  GTE: '>=',
+  LT: '<',
+  LTE: '<=',
+  EQUALS: '=',
+  EQUALSBLAH: '=',
+};
+
+/** Whole bytes, from 0 to 2^53 − 1, as a number or digit string. */
+function bytesOf(v: unknown): number {
+  const n = typeof v === 'number' ? v : typeof v === 'string' && /^\d{1,16}$/.test(v.trim()) ? Number(v) : Number.NaN;
+  if (!Number.isSafeInteger(n) || n < 0) {
+    throw new CsError('BAD_REQUEST', "a FileSize filter's value must be a whole number of bytes from 0 to 2^53 - 1");
+  }
+  return n;
 }
 
 export function readBrowse(body: unknown, now: Date): BrowseRequest {
@@ -61,9 +90,15 @@ export function readBrowse(body: unknown, now: Date): BrowseRequest {
   if (subclientId > 0) ref = { type: ENTITY_TYPES.subclient, id: subclientId };
   else if (backupsetId > 0) ref = { type: ENTITY_TYPES.backupSet, id: backupsetId };
   else throw new CsError('BAD_REQUEST', 'entity.subclientId (or entity.backupsetId) names what to browse');
-  const paths = list(b.paths).map((p) => obj(p).path);
-  const first = paths[0] ?? '\\';
-  if (typeof first !== 'string') throw new CsError('BAD_REQUEST', 'paths[0].path must be a path');
+  const sent = list(b.paths);
+  if (sent.length > MAX_BROWSE_PATHS)
+    throw new CsError('BAD_REQUEST', `a browse names at most ${MAX_BROWSE_PATHS} paths`);
+  const paths = sent.map((p, i) => {
+    const path = obj(p).path;
+    if (typeof path !== 'string') throw new CsError('BAD_REQUEST', `paths[${i}].path must be a path`);
+    return path;
+  });
+  if (paths.length === 0) paths.push('\\');
   const range = obj(b.timeRange);
   const fromTime = whole(range.fromTime, 'timeRange.fromTime', 0, 0, MAX_EPOCH);
   let toTime = whole(range.toTime, 'timeRange.toTime', 0, 0, MAX_EPOCH);
@@ -73,21 +108,41 @@ export function readBrowse(body: unknown, now: Date): BrowseRequest {
   const offset = whole(paging.skipNode, 'paging.skipNode', 0);
   const limit = Math.min(whole(paging.pageSize, 'paging.pageSize', 1000, 1), MAX_BROWSE_PAGE);
   let nameLike: string | undefined;
-  for (const w of list(query.whereClause)) {
+  const sizes: SizeFilter[] = [];
+  const where = list(query.whereClause);
+  if (where.length > 16) throw new CsError('BAD_REQUEST', 'a browse takes at most 16 whereClause filters');
+  for (const w of where) {
     const c = obj(obj(w).criteria);
     const value = list(c.values)[0];
-    if (c.field === 'FileName' && typeof value === 'string' && value.length <= 1000) nameLike = likeOf(value);
+    if (c.field === 'FileName') {
+      if (typeof value !== 'string' || value.length > 1000) {
+        throw new CsError('BAD_REQUEST', "a FileName filter's value must be a pattern of at most 1000 characters");
+      }
+      nameLike = likeOf(value);
+    } else if (c.field === 'FileSize') {
+      const op = typeof c.dataOperator === 'string' ? SIZE_OPS[c.dataOperator.toUpperCase()] : undefined;
+      if (!op) {
+        throw new CsError(
+          'BAD_REQUEST',
+          `a FileSize filter's dataOperator must be one of ${Object.keys(SIZE_OPS).join(', ')}`,
+        );
+      }
+      sizes.push({ op, bytes: bytesOf(value) });
+    } else {
+      throw new CsError('BAD_REQUEST', 'whereClause filters are FileName or FileSize');
+    }
   }
   return {
     mode,
     ref,
-    path: first,
+    paths,
     fromTime,
     toTime,
     showDeleted: flag(obj(b.options).showDeletedFiles) || mode === 'versions',
     offset,
     limit,
     nameLike,
+    sizes,
   };
 }
 
@@ -115,16 +170,49 @@ const browseError = (code: number, message: string): [string, Record<string, unk
 ];
 
 /** The subclients a browse looks in: the one named, or every subclient of the backup set the caller may browse. */
-async function subclientsOf(req: FastifyRequest, p: Principal, ref: EntityRef, ctx: AppContext): Promise<number[]> {
+function subclientsOf(view: AuthzView, p: Principal, ref: EntityRef): number[] {
   if (ref.type === ENTITY_TYPES.subclient) return [ref.id];
-  const view = await viewOf(req);
-  const rows = await ctx.store.db
-    .selectFrom('entities')
-    .select('id')
-    .where('parent_id', '=', ref.id)
-    .where('type', '=', ENTITY_TYPES.subclient)
-    .execute();
-  return rows.map((r) => r.id).filter((id) => view.allowed(p.userId, 'Browse', { type: ENTITY_TYPES.subclient, id }));
+  return view
+    .descendantsOf(ref, ENTITY_TYPES.subclient)
+    .filter((id) => view.allowed(p.userId, 'Browse', { type: ENTITY_TYPES.subclient, id }));
+}
+
+/**
+ * What the request's paths select. Browse: the children of each folder named.
+ * Find: everything beneath each, where a path's wildcard part (cvpysdk finds
+ * under `\\**\\*`) starts at its first component with `*` or `?` and a last
+ * component other than `*`/`**` is a name pattern (the FileName filter, when
+ * sent, is the pattern instead; paths with different patterns, a path without
+ * one among them, are refused).
+ * All versions: every version of each item named. Overlaps give an item once.
+ */
+export function browseScope(q: BrowseRequest): Pick<BrowseQuery, 'folders' | 'items' | 'nameLike'> {
+  const folders = new Set<string>();
+  const items: Array<{ folder: string; name: string }> = [];
+  const patterns = new Set<string>();
+  q.paths.forEach((raw, i) => {
+    const key = requestFolderKey(raw);
+    if (key === null) throw new CsError('INVALID_VALUE', `paths[${i}].path is not a path`);
+    const parts = key.split('/').filter((c) => c !== '');
+    if (q.mode === 'versions') {
+      if (parts.length === 0) throw new CsError('INVALID_VALUE', 'all versions needs the path of a file or folder');
+      items.push({ folder: folderKey(parts, parts.length - 1), name: parts.at(-1) as string });
+      return;
+    }
+    const wild = q.mode === 'find' ? parts.findIndex((c) => /[*?]/.test(c)) : -1;
+    if (wild < 0) {
+      folders.add(key);
+      if (q.mode === 'find') patterns.add('');
+      return;
+    }
+    folders.add(folderKey(parts, wild));
+    const last = parts.at(-1) as string;
+    patterns.add(last === '*' || last === '**' ? '' : likeOf(last));
+  });
+  if (q.nameLike === undefined && patterns.size > 1) {
+    throw new CsError('INVALID_VALUE', 'the paths of one find name different patterns: send one find per pattern');
+  }
+  return { folders: [...folders], items, nameLike: q.nameLike ?? ([...patterns][0] || undefined) };
 }
 
 export function registerBrowseRoute(app: FastifyInstance, ctx: AppContext): void {
@@ -147,7 +235,8 @@ export function registerBrowseRoute(app: FastifyInstance, ctx: AppContext): void
           reason,
           details: {
             opType: q.mode,
-            paths: [q.path.slice(0, 1000)],
+            paths: q.paths.slice(0, 20).map((x) => x.slice(0, 1000)),
+            pathCount: q.paths.length,
             fromTime: q.fromTime,
             toTime: q.toTime,
             ...details,
@@ -165,36 +254,16 @@ export function registerBrowseRoute(app: FastifyInstance, ctx: AppContext): void
       if (e instanceof CsError && (e.kind !== 'NOT_FOUND' || companyId !== null)) await audit('failure', {}, e.message);
       throw e;
     }
-    const key = requestFolderKey(q.path);
-    if (key === null) throw new CsError('INVALID_VALUE', 'paths[0].path is not a path');
-    let folder = key;
-    let name: string | undefined;
-    let nameLike = q.nameLike;
-    if (q.mode === 'find') {
-      // cvpysdk finds under `\\**\\*`: the folder is the part before the first wildcard.
-      const parts = key.split('/').filter((c) => c !== '');
-      const wild = parts.findIndex((c) => /[*?]/.test(c));
-      if (wild >= 0) {
-        folder = folderKey(parts, wild);
-        const last = parts.at(-1) as string;
-        if (nameLike === undefined && last !== '*' && last !== '**') nameLike = likeOf(last);
-      }
-    }
-    if (q.mode === 'versions') {
-      const parts = key.split('/').filter((c) => c !== '');
-      if (parts.length === 0) throw new CsError('INVALID_VALUE', 'all versions needs the path of a file or folder');
-      name = parts.at(-1);
-      folder = folderKey(parts, parts.length - 1);
-    }
-    const subclientIds = await subclientsOf(req, p, q.ref, ctx);
+    const scope = browseScope(q);
+    const chain = await chainAbove(ctx.store.db, view, view.entity(q.ref) as EntityInView);
     const { rows, total } = await browseItems(ctx.store.db, {
-      subclientIds,
+      subclientIds: subclientsOf(view, p, q.ref),
       fromTime: q.fromTime,
       toTime: q.toTime,
-      folder,
       mode: q.mode,
-      nameLike,
-      name,
+      ...scope,
+      sizes: q.sizes,
+      foldCase: chain !== null && foldsCase(chain.os, chain.appId),
       showDeleted: q.showDeleted,
       offset: q.offset,
       limit: q.limit,
@@ -207,10 +276,10 @@ export function registerBrowseRoute(app: FastifyInstance, ctx: AppContext): void
           workflowType: 1,
           browseResult: {
             totalItemsFound: total,
-            // All versions: the newest is the highest version number.
-            dataResultSet: rows.map((r, i) => ({
+            // All versions: each item's newest is its highest version number.
+            dataResultSet: rows.map((r) => ({
               ...resultOf(r),
-              ...(q.mode === 'versions' ? { version: total - q.offset - i } : {}),
+              ...(r.version !== undefined ? { version: r.version } : {}),
             })),
           },
         },

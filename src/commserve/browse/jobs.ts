@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AppContext } from '../../context.js';
 import type { AuthzView } from '../../domain/authz.js';
 import { ENTITY_TYPES } from '../../domain/catalogue.js';
-import { getJob, type JobRow, listJobs } from '../../store/catalogue.js';
+import { getJob, type JobFilter, type JobRow, listJobs } from '../../store/catalogue.js';
 import { companyIds } from '../../store/directory.js';
 import { pathId } from '../actor.js';
 import { listScope, type Requirement, type Target, viewOf } from '../authorize.js';
@@ -10,7 +10,7 @@ import { sendCs } from '../codec.js';
 import { CsError } from '../errors.js';
 import { principalOf } from '../plugin.js';
 import { chainAbove, subClientEntity } from './navigation.js';
-import { list, obj, whole } from './request.js';
+import { list, MAX_EPOCH, obj, whole } from './request.js';
 
 // Jobs as cvpysdk's Job and JobController read them (job.py): GET Job/{id},
 // POST JobDetails {"jobId"}, POST Jobs. A backup job of the catalogue is
@@ -133,18 +133,81 @@ export function registerJobRoutes(app: FastifyInstance, ctx: AppContext): void {
     { config: { requires: { signedIn: 'lists only the jobs of subclients the caller holds View on' } } },
     async (req, reply) => {
       const p = principalOf(req);
-      const paging = obj(obj(req.body).pagingConfig);
+      if (!p) throw new CsError('NOT_AUTHENTICATED');
+      const body = obj(req.body);
+      const paging = obj(body.pagingConfig);
       const offset = whole(paging.offset, 'pagingConfig.offset', 0);
       const limit = whole(paging.limit, 'pagingConfig.limit', 100, 1, MAX_JOBS_PAGE);
       const view = await viewOf(req);
+      const filter = readJobFilter(body, view, epoch(ctx.clock()));
       const scope = await visibleJobs(req, view, ctx);
-      const { rows, total } = await listJobs(ctx.store.db, { scope, offset, limit });
+      const { rows, total } = await listJobs(ctx.store.db, { scope, filter, offset, limit });
       const jobs = [];
       for (const j of rows) jobs.push({ jobSummary: await summaryOf(ctx, view, j) });
-      if (!p) throw new CsError('NOT_AUTHENTICATED');
       return sendCs(req, reply, 'JM_JobManagerResp', { totalRecordsWithoutPaging: total, jobs });
     },
   );
+}
+
+/** The most clients one POST Jobs filters on. */
+export const MAX_JOB_CLIENTS = 1000;
+const CATEGORIES = ['all', 'active', 'finished'] as const;
+/** The job types Bulwark records, by the product's name in any case (any other type matches no job). */
+const JOB_TYPES: Readonly<Record<string, 'Backup' | 'Restore'>> = { backup: 'Backup', restore: 'Restore' };
+
+/**
+ * POST Jobs' body as cvpysdk's JobController sends it: `category` 0 all, 1
+ * active, 2 finished; `pagingConfig.sortDirection` 1 newest first (the
+ * default), 0 oldest first, `sortField` jobId; `jobFilter.completedJobLookupTime`
+ * seconds (finished jobs that ended longer ago are left out; 0 or absent: no
+ * limit), `clientList` [{clientId}] (only those clients' jobs; a client the
+ * caller cannot see matches nothing), `jobTypeList` (Backup, Restore; other
+ * types match nothing). `showAgedJobs` and `hideAdminJobs` change nothing:
+ * Bulwark keeps no aged or admin jobs. `jobFilter.entity` is refused.
+ */
+export function readJobFilter(body: Record<string, unknown>, view: AuthzView, now: number): JobFilter {
+  const category = CATEGORIES[whole(body.category, 'category', 0, 0, 2)] as JobFilter['category'];
+  const paging = obj(body.pagingConfig);
+  const direction = whole(paging.sortDirection, 'pagingConfig.sortDirection', 1, 0, 1);
+  if (paging.sortField !== undefined && paging.sortField !== 'jobId') {
+    throw new CsError('BAD_REQUEST', 'pagingConfig.sortField: jobs sort by jobId only');
+  }
+  const jf = obj(body.jobFilter);
+  if (jf.entity !== undefined) throw new CsError('BAD_REQUEST', 'jobFilter.entity is not supported: use clientList');
+  const lookup = whole(jf.completedJobLookupTime, 'jobFilter.completedJobLookupTime', 0, 0, MAX_EPOCH);
+  const filter: JobFilter = {
+    category,
+    now,
+    ascending: direction === 0,
+    ...(lookup > 0 ? { endedSince: now - lookup } : {}),
+  };
+  const clients = list(jf.clientList);
+  if (clients.length > MAX_JOB_CLIENTS) {
+    throw new CsError('BAD_REQUEST', `jobFilter.clientList names at most ${MAX_JOB_CLIENTS} clients`);
+  }
+  if (clients.length > 0) {
+    const ids = new Set<number>();
+    clients.forEach((c, i) => {
+      const id = whole(obj(c).clientId, `jobFilter.clientList[${i}].clientId`, 0, 1);
+      for (const s of view.descendantsOf({ type: ENTITY_TYPES.client, id }, ENTITY_TYPES.subclient)) ids.add(s);
+    });
+    filter.subclientIds = [...ids];
+  }
+  const types = list(jf.jobTypeList);
+  if (types.length > 100) throw new CsError('BAD_REQUEST', 'jobFilter.jobTypeList names at most 100 types');
+  if (types.length > 0) {
+    filter.types = [
+      ...new Set(
+        types.map((x, i) => {
+          if (typeof x !== 'string' || x.length > 100) {
+            throw new CsError('BAD_REQUEST', `jobFilter.jobTypeList[${i}] must be a job type's name`);
+          }
+          return JOB_TYPES[x.trim().toLowerCase()];
+        }),
+      ),
+    ].filter((x): x is 'Backup' | 'Restore' => x !== undefined);
+  }
+  return filter;
 }
 
 /** Every job with View on the CommCell; else the companies' where the caller holds View, and its own company's visible subclients'. */
@@ -154,14 +217,8 @@ async function visibleJobs(req: FastifyRequest, view: AuthzView, ctx: AppContext
   if (scope.all) return undefined;
   const subclientIds: number[] = [];
   if (!scope.companies.includes(p.companyId)) {
-    const own = await ctx.store.db
-      .selectFrom('entities')
-      .select('id')
-      .where('company_id', '=', p.companyId)
-      .where('type', '=', ENTITY_TYPES.subclient)
-      .execute();
-    for (const e of own)
-      if (view.allowed(p.userId, 'View', { type: ENTITY_TYPES.subclient, id: e.id })) subclientIds.push(e.id);
+    for (const id of view.entitiesOf(p.companyId, ENTITY_TYPES.subclient))
+      if (view.allowed(p.userId, 'View', { type: ENTITY_TYPES.subclient, id })) subclientIds.push(id);
   }
   return { companies: scope.companies, subclientIds };
 }

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { appendAudit } from '../../audit/log.js';
 import type { AppContext } from '../../context.js';
 import type { AuthzView, EntityRef } from '../../domain/authz.js';
-import { folderKey, requestFolderKey } from '../../domain/backup-paths.js';
+import { folderKey, foldsCase, requestFolderKey } from '../../domain/backup-paths.js';
 import { ENTITY_TYPES, type Permission } from '../../domain/catalogue.js';
 import { canSeeCompany } from '../../domain/permissions.js';
 import type { Principal } from '../../domain/principal.js';
@@ -15,6 +15,7 @@ import { CsError } from '../errors.js';
 import { principalOf } from '../plugin.js';
 import { checkRestoreGate } from './gate.js';
 import { RESTORE_SECONDS } from './jobs.js';
+import { chainAbove } from './navigation.js';
 import { flag, list, MAX_EPOCH, obj, whole } from './request.js';
 
 // POST CreateTask (cvpysdk instance.py _restore_json, subclient restore_in_place
@@ -64,6 +65,44 @@ async function destinationClient(
   return null;
 }
 
+/** cvpysdk's entry for a version (instance.py _restore_json: `|/|#15!vErSiOnS|#15!/N`, `\\` on Windows). */
+const VERSION_ENTRY = /^\|[\\/]\|#15!vErSiOnS\|#15![\\/](\d{1,9})$/;
+
+/** A path to restore: its folder key, and the versions asked for (none: the latest in the range). */
+export interface RestoreTarget {
+  raw: string;
+  key: string;
+  versions: number[];
+}
+
+/**
+ * The restore's paths. A version entry, as cvpysdk appends one per version
+ * asked for after the paths, names a version of the path before it (1 is the
+ * oldest in the time range, as all-versions browse numbers them); that path is
+ * then restored at those versions only. A version entry before any path, or a
+ * version 0, is refused.
+ */
+export function restoreTargets(sent: readonly unknown[]): RestoreTarget[] {
+  const out: RestoreTarget[] = [];
+  sent.forEach((raw, i) => {
+    const shown = typeof raw === 'string' ? raw.slice(0, 100) : String(raw).slice(0, 100);
+    if (typeof raw !== 'string') throw new CsError('INVALID_VALUE', `not a path to restore: ${shown}`);
+    const version = VERSION_ENTRY.exec(raw);
+    if (version) {
+      const n = Number(version[1]);
+      const last = out.at(-1);
+      if (!last) throw new CsError('INVALID_VALUE', `sourceItem[${i}] names a version before any path`);
+      if (n < 1) throw new CsError('INVALID_VALUE', `sourceItem[${i}]: versions are numbered from 1`);
+      if (!last.versions.includes(n)) last.versions.push(n);
+      return;
+    }
+    const key = requestFolderKey(raw);
+    if (key === null || key === '/') throw new CsError('INVALID_VALUE', `not a path to restore: ${shown}`);
+    out.push({ raw, key, versions: [] });
+  });
+  return out;
+}
+
 export function registerRestoreRoute(app: FastifyInstance, ctx: AppContext): void {
   app.post('/CreateTask', { config: { requires: restores } }, async (req, reply) => {
     const p = principalOf(req);
@@ -82,6 +121,7 @@ export function registerRestoreRoute(app: FastifyInstance, ctx: AppContext): voi
     if (paths.length > MAX_RESTORE_PATHS) {
       throw new CsError('BAD_REQUEST', `a restore names at most ${MAX_RESTORE_PATHS} paths`);
     }
+    const versions: Array<{ path: string; version: number; jobId: number }> = [];
     const range = obj(obj(restore.browseOption).timeRange);
     const fromTime = whole(range.fromTime, 'browseOption.timeRange.fromTime', 0, 0, MAX_EPOCH);
     const toTime =
@@ -92,6 +132,7 @@ export function registerRestoreRoute(app: FastifyInstance, ctx: AppContext): voi
     const ref = { type: ENTITY_TYPES.subclient, id: subclientId };
     const subclient = view.entity(ref);
     const companyId = subclient ? subclient.companyId : null;
+    const chain = subclient && (await chainAbove(ctx.store.db, view, subclient));
     const shownPaths = paths.slice(0, 100).map((x) => (typeof x === 'string' ? x.slice(0, 1000) : String(x)));
     let destName: string | null = null;
     const audit = (outcome: 'success' | 'failure', details: Record<string, unknown>, reason = '') =>
@@ -129,25 +170,38 @@ export function registerRestoreRoute(app: FastifyInstance, ctx: AppContext): voi
         if (!destPath) throw new CsError('BAD_REQUEST', 'an out-of-place restore needs destination.destPath');
       }
       await checkRestoreGate(ctx.store.db, view, ref, now);
-      // Every path must be something the catalogue holds in the range.
-      for (const raw of paths) {
-        const key = typeof raw === 'string' ? requestFolderKey(raw) : null;
-        const parts = key === null ? [] : key.split('/').filter((c) => c !== '');
-        if (parts.length === 0)
-          throw new CsError('INVALID_VALUE', `not a path to restore: ${String(raw).slice(0, 100)}`);
-        const found = await browseItems(ctx.store.db, {
-          subclientIds: [subclientId],
-          fromTime,
-          toTime,
-          folder: folderKey(parts, parts.length - 1),
-          mode: 'versions',
-          name: parts.at(-1),
-          showDeleted: true,
-          offset: 0,
-          limit: 1,
-        });
-        if (found.total === 0)
-          throw new CsError('NOT_FOUND', `${String(raw).slice(0, 100)} is not in the catalogue of this subclient`);
+      // Every path must be something the catalogue holds in the range; each version asked for, that version.
+      const targets = restoreTargets(paths);
+      const foldCase = chain !== null && foldsCase(chain.os, chain.appId);
+      for (const t of targets) {
+        const parts = t.key.split('/').filter((c) => c !== '');
+        const found = (offset: number) =>
+          browseItems(ctx.store.db, {
+            subclientIds: [subclientId],
+            fromTime,
+            toTime,
+            folders: [],
+            items: [{ folder: folderKey(parts, parts.length - 1), name: parts.at(-1) as string }],
+            mode: 'versions',
+            foldCase,
+            showDeleted: true,
+            offset,
+            limit: 1,
+          });
+        const all = await found(0);
+        if (all.total === 0)
+          throw new CsError('NOT_FOUND', `${t.raw.slice(0, 100)} is not in the catalogue of this subclient`);
+        for (const v of t.versions) {
+          // Newest first, so version N of `total` is at offset total − N.
+          const row = v <= all.total ? (await found(all.total - v)).rows[0] : undefined;
+          if (!row) {
+            throw new CsError(
+              'NOT_FOUND',
+              `${t.raw.slice(0, 100)} has no version ${v} in the time range (it has ${all.total})`,
+            );
+          }
+          versions.push({ path: t.raw.slice(0, 1000), version: v, jobId: row.job_id });
+        }
       }
     } catch (e) {
       if (e instanceof CsError && (e.kind !== 'NOT_FOUND' || companyId !== null)) await audit('failure', {}, e.message);
@@ -175,6 +229,7 @@ export function registerRestoreRoute(app: FastifyInstance, ctx: AppContext): voi
               destPath: destPath ?? null,
               fromTime,
               toTime,
+              ...(versions.length ? { versions } : {}),
             }),
             created_at: now.toISOString(),
           });
@@ -189,6 +244,7 @@ export function registerRestoreRoute(app: FastifyInstance, ctx: AppContext): voi
             details: {
               jobId: id,
               paths: shownPaths,
+              ...(versions.length ? { versions: versions.slice(0, 100) } : {}),
               pathCount: paths.length,
               inPlace,
               destClient: destName,
