@@ -1,6 +1,8 @@
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import type { DestinationStream } from 'pino';
+import { observeAuditAppends } from './audit/log.js';
 import { RefusalRecorder } from './audit/refusals.js';
 import { levelOf } from './auth/access-level.js';
 import { ApiKeyService } from './auth/api-keys.js';
@@ -14,6 +16,7 @@ import type { FdRoute } from './filedevices/calls.js';
 import { FILE_DEVICES_PREFIX, fileDevicesPlugin } from './filedevices/plugin.js';
 import { loggerOptions } from './http/logging.js';
 import { validatorCompiler } from './http/validation.js';
+import { Metrics, mayReadMetrics } from './metrics.js';
 import type { Store } from './store/db.js';
 import { Vault } from './store/vault.js';
 
@@ -25,7 +28,16 @@ export interface BuildOptions {
   logStream?: DestinationStream;
   /** The master key of stored passwords (src/crypto/master-key.ts); without one, routes that store a password fail. */
   masterKey?: Buffer | null;
+  /** Node's process metrics (memory, event loop) in /metrics; on unless a test turns them off. */
+  processMetrics?: boolean;
 }
+
+/**
+ * A request id from the proxy in front is kept only when Bulwark is told to
+ * trust that proxy, and only in this shape (so it cannot forge log lines);
+ * otherwise every request gets a fresh random id.
+ */
+const INBOUND_REQUEST_ID = /^[A-Za-z0-9._:-]{8,64}$/;
 
 export const COMMSERVE_PREFIXES = ['/commandcenter/api', '/webconsole/api'] as const;
 
@@ -54,7 +66,18 @@ export async function buildApp(
     refusals: new RefusalRecorder(store, clock, (err) => app.log.error({ err }, 'could not audit a refused request')),
     apiKeys: new ApiKeyService(store, clock, async (userId) => levelOf(await ctx.authz.current(), userId)),
     vault: new Vault(store, opts.masterKey ?? null),
+    metrics: new Metrics(store, { processMetrics: opts.processMetrics }),
   };
+  const { metrics } = ctx;
+  ctx.authz.onReload = (kind, seconds) => {
+    metrics.viewReloads.inc({ kind });
+    metrics.viewReloadSeconds.observe({ kind }, seconds);
+  };
+  ctx.refusals.onRefusal = (code) => metrics.refusals.inc({ code: String(code) });
+  const stopObservingAudit = observeAuditAppends((seconds) => {
+    metrics.auditAppends.inc();
+    metrics.auditSeconds.observe(seconds);
+  });
   const https =
     config.tlsCert && config.tlsKey
       ? { https: { cert: fs.readFileSync(config.tlsCert), key: fs.readFileSync(config.tlsKey) } }
@@ -74,12 +97,17 @@ export async function buildApp(
       maxParamLength: 200,
     },
     requestIdHeader: false,
+    genReqId: (req) => {
+      const given = config.trustProxy ? req.headers['x-request-id'] : undefined;
+      return typeof given === 'string' && INBOUND_REQUEST_ID.test(given) ? given : randomUUID();
+    },
     // A malformed URL or an over-long path parameter: answer in our envelope
     // and never echo the URL back.
-    frameworkErrors: (error, _req, reply) => {
+    frameworkErrors: (error, req, reply) => {
       const status = error.statusCode ?? 400;
       (reply as FastifyReply)
         .code(status)
+        .header('x-request-id', req.id)
         .send({ errorCode: status === 414 ? 1200 : 1000, errorMessage: 'The request URL is not valid' });
     },
     return503OnClosing: true,
@@ -117,7 +145,23 @@ export async function buildApp(
   };
   loadView();
 
+  // Every reply names its request, so an operator can find its log lines.
+  app.addHook('onRequest', async (req, reply) => {
+    reply.header('x-request-id', req.id);
+  });
+  app.addHook('onResponse', async (req, reply) => metrics.observeRequest(req, reply));
+
   app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/metrics', async (req, reply) => {
+    if (!mayReadMetrics(req, config.metricsToken, config.trustProxy)) {
+      return reply.code(403).send({
+        errorCode: 403,
+        errorMessage: 'metrics are served to this host, or with BULWARK_METRICS_TOKEN',
+        requestId: req.id,
+      });
+    }
+    return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
   app.get('/readyz', async (_req, reply) => {
     try {
       await store.db.selectFrom('audit_head').select('seq').where('id', '=', 1).executeTakeFirstOrThrow();
@@ -133,6 +177,9 @@ export async function buildApp(
 
   // Counts of refusals not yet written go into the trail before the store closes.
   app.addHook('onClose', () => ctx.refusals.stop());
+  app.addHook('onClose', async () => {
+    stopObservingAudit();
+  });
 
   for (const prefix of COMMSERVE_PREFIXES) {
     await app.register(async (scope) => commServePlugin(scope, ctx), { prefix });

@@ -80,6 +80,13 @@ const CASES: Record<string, { good: Array<[string, unknown]>; bad: string[] }> =
     ],
     bad: ['abc', '0', '65', '1.5'],
   },
+  BULWARK_METRICS_TOKEN: {
+    good: [
+      ['t'.repeat(32), 't'.repeat(32)],
+      ['A0._~+/=-'.repeat(4), 'A0._~+/=-'.repeat(4)],
+    ],
+    bad: ['t'.repeat(31), 't'.repeat(257), `${'t'.repeat(32)} `, `${'t'.repeat(32)}\n`, `${'t'.repeat(32)}é`],
+  },
   LOG_LEVEL: {
     good: [
       ['debug', 'debug'],
@@ -109,6 +116,7 @@ describe('configuration', () => {
       bodyLimitBytes: 1024 * 1024,
       trustProxy: false,
       hashConcurrency: 2,
+      metricsToken: null,
     });
   });
 

@@ -52,6 +52,7 @@ export const ConfigSchema = Type.Object({
   bodyLimitBytes: Type.Integer({ minimum: 1024, maximum: 256 * MiB }),
   trustProxy: Type.Boolean(),
   hashConcurrency: Type.Integer({ minimum: 1, maximum: 64 }),
+  metricsToken: nullable(Type.String({ pattern: '^[A-Za-z0-9._~+/=-]{32,256}$' })),
 });
 
 /** Everything Bulwark reads from its environment, parsed once. */
@@ -183,6 +184,15 @@ export const VARIABLES: readonly Variable[] = [
     meaning: 'password hashes computed at once',
     expect: 'a whole number from 1 to 64',
     decode: whole,
+  },
+  {
+    name: 'BULWARK_METRICS_TOKEN',
+    key: 'metricsToken',
+    fallback: null,
+    meaning: 'bearer token for GET /metrics from anywhere (default: /metrics only from this host, not behind a proxy)',
+    expect: '32 to 256 characters of A-Z a-z 0-9 . _ ~ + / = -',
+    decode: text,
+    secret: true,
   },
   {
     name: 'LOG_LEVEL',

@@ -3,6 +3,7 @@ import type { ApiKeyService } from './auth/api-keys.js';
 import type { SessionService } from './auth/sessions.js';
 import type { AuthzService } from './authz/service.js';
 import type { Config } from './config.js';
+import type { Metrics } from './metrics.js';
 import type { Store } from './store/db.js';
 import type { Vault } from './store/vault.js';
 
@@ -21,4 +22,6 @@ export interface AppContext {
   apiKeys: ApiKeyService;
   /** Seals and opens stored service-account passwords (src/store/vault.ts). */
   vault: Vault;
+  /** Prometheus counters of this app (GET /metrics). */
+  metrics: Metrics;
 }

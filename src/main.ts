@@ -85,15 +85,23 @@ program
 
 program
   .command('status')
-  .description('show what the store holds (read only); exits 1 if migrations are pending')
+  .description(
+    "show the version, what the store holds, the master key's id and the node's readiness (read only); exits 1 if migrations are pending",
+  )
   .action(async () => {
     const c = config();
-    const [{ withStore }, { storeStatus }] = await Promise.all([import('./cli/store.js'), import('./cli/status.js')]);
+    const [{ withStore }, { storeStatus, masterKeyStatus, nodeStatus }] = await Promise.all([
+      import('./cli/store.js'),
+      import('./cli/status.js'),
+    ]);
+    say(`bulwark: ${version()}`);
     await withStore(c, 'existing', async (store) => {
       const s = await storeStatus(store, c.db);
       for (const line of s.lines) say(line);
       if (s.pending.length > 0) process.exitCode = EXIT.CHECK_FAILED;
     });
+    say(masterKeyStatus(c));
+    say(await nodeStatus(c));
   });
 
 const admin = program.command('admin').description('administrative tasks');

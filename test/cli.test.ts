@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { EXIT } from '../src/cli/errors.js';
+import { keyId } from '../src/cli/status.js';
 import { VARIABLES } from '../src/config.js';
 import { bootstrap } from '../src/store/bootstrap.js';
 import { openStore } from '../src/store/db.js';
@@ -41,13 +42,21 @@ describe('the bulwark command line', () => {
   });
 
   it('status reads the store: 0 when up to date, 1 with migrations pending', async () => {
-    const { store, url } = await bootstrappedDb(cleanups);
-    const env = { BULWARK_DB: url };
+    const { store, env } = await bootstrappedDb(cleanups);
     const ok = await runCli(['status'], env);
     expect(ok.code, ok.stderr).toBe(EXIT.OK);
-    expect(ok.stdout).toMatch(/^migrations: \d+ applied, none pending$/m);
     expect(ok.stdout).toContain('administrator: created');
     expect(ok.stdout).toContain('audit records: 1');
+    expect(ok.stdout).toContain('vault data keys: none yet');
+    expect(ok.stdout).toMatch(/^bulwark: \d+\.\d+\.\d+/m);
+    expect(ok.stdout).toMatch(/^migrations: \d+ applied, none pending \(schema \d{4}_\w+\)$/m);
+    // No key file yet (status never makes one), then the id of the one in the environment.
+    expect(ok.stdout).toMatch(/^master key: none at .*master\.key \(the first bulwark serve creates it\)$/m);
+    expect(ok.stdout).toMatch(/^node: (nothing answers at|http:\/\/127\.0\.0\.1:\d+\/readyz answers)/m);
+    const key = Buffer.alloc(32, 9).toString('base64');
+    const keyed = await runCli(['status'], { ...env, BULWARK_MASTER_KEY: key });
+    expect(keyed.stdout).toContain(`master key: ${keyId(Buffer.alloc(32, 9))} (BULWARK_MASTER_KEY)`);
+    expect(keyed.stdout).not.toContain(key);
 
     await store.db
       .deleteFrom('bulwark_migrations' as never)

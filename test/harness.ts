@@ -3,7 +3,7 @@ import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fas
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
 import { buildApp, type RouteInfo } from '../src/app.js';
-import { loadConfig } from '../src/config.js';
+import { type Config, loadConfig } from '../src/config.js';
 import type { AppContext } from '../src/context.js';
 import { bootstrap } from '../src/store/bootstrap.js';
 import { openStore, type Store } from '../src/store/db.js';
@@ -88,7 +88,7 @@ export const TEST_MASTER_KEY = Buffer.alloc(32, 7);
 
 export const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
 
-export async function startApp(): Promise<TestApp> {
+export async function startApp(overrides: Partial<Config> = {}): Promise<TestApp> {
   const db = await freshStore();
   const clock = new TestClock();
   await migrate(db.store);
@@ -100,13 +100,15 @@ export async function startApp(): Promise<TestApp> {
       cb();
     },
   });
-  const config = { ...loadConfig({}), db: TEST_DB || ':memory:', logLevel: 'debug' };
+  const config = { ...loadConfig({}), db: TEST_DB || ':memory:', logLevel: 'debug', ...overrides };
+  // Node's process metrics start a timer and observers per app: the suites build hundreds.
   const { app, ctx } = await buildApp({
     config,
     store: db.store,
     clock: clock.now,
     logStream,
     masterKey: TEST_MASTER_KEY,
+    processMetrics: false,
   });
   await app.ready();
   const inject = (o: InjectOptions) => app.inject(o);

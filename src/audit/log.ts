@@ -24,6 +24,15 @@ export interface AuditEntry {
   at: Date;
 }
 
+/** Told of every record appended and how long the append took (metrics); per process. */
+const appendObservers = new Set<(seconds: number) => void>();
+
+/** Adds an observer of audit appends; returns the function that removes it. */
+export function observeAuditAppends(fn: (seconds: number) => void): () => void {
+  appendObservers.add(fn);
+  return () => appendObservers.delete(fn);
+}
+
 /**
  * Appends one record to the chain inside the caller's transaction: no record,
  * no change. Bumping the head row first takes its write lock (a row lock on
@@ -31,6 +40,7 @@ export interface AuditEntry {
  * appends; call this last in a transaction so the lock is held briefly.
  */
 export async function appendAudit(tx: Tx, e: AuditEntry): Promise<number> {
+  const started = performance.now();
   const head = await tx
     .updateTable('audit_head')
     .set({ seq: sql`seq + 1` })
@@ -63,6 +73,10 @@ export async function appendAudit(tx: Tx, e: AuditEntry): Promise<number> {
     .values({ ...fields, hash })
     .execute();
   await tx.updateTable('audit_head').set({ hash }).where('id', '=', 1).execute();
+  if (appendObservers.size > 0) {
+    const seconds = (performance.now() - started) / 1000;
+    for (const fn of appendObservers) fn(seconds);
+  }
   return fields.seq;
 }
 

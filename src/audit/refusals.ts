@@ -39,6 +39,8 @@ const MAX_TARGETS = 20;
 export class RefusalRecorder {
   private readonly open = new Map<string, Burst>();
   private readonly sweep: NodeJS.Timeout;
+  /** Told of every refusal, coalesced or not, by its error code (metrics). */
+  onRefusal: ((code: number) => void) | null = null;
 
   constructor(
     private readonly store: Store,
@@ -53,6 +55,7 @@ export class RefusalRecorder {
   }
 
   async record(r: Refusal): Promise<void> {
+    this.onRefusal?.(r.code);
     const key = `${r.actor.userId}\u0000${r.route}\u0000${r.code}`;
     const now = this.clock().getTime();
     const burst = this.open.get(key);

@@ -43,6 +43,8 @@ export class AuthzService {
   /** SQLite: the store's change signal when `version` was last confirmed current. */
   private signal: string | undefined;
   readonly stats: AuthzReloadStats = { fullLoads: 0, partLoads: 0, lastParts: [] };
+  /** Told of each reload that completed, and how long it took (metrics). */
+  onReload: ((kind: 'full' | 'part', seconds: number) => void) | null = null;
 
   constructor(
     private readonly store: Store,
@@ -104,6 +106,12 @@ export class AuthzService {
   }
 
   private async reload(version: number): Promise<void> {
+    const started = performance.now();
+    const kind = await this.load(version);
+    this.onReload?.(kind, (performance.now() - started) / 1000);
+  }
+
+  private async load(version: number): Promise<'full' | 'part'> {
     const db = this.store.db;
     if (this.view && version > this.version) {
       const changed = await changedAuthzParts(db, this.version);
@@ -113,7 +121,7 @@ export class AuthzService {
         this.version = version;
         this.stats.partLoads++;
         this.stats.lastParts = [...changed].sort((a, b) => a - b);
-        return;
+        return 'part';
       }
     }
     // No view yet, a change to all companies, or too many to load one by one.
@@ -121,5 +129,6 @@ export class AuthzService {
     this.view = view;
     this.version = version;
     this.stats.fullLoads++;
+    return 'full';
   }
 }

@@ -116,6 +116,8 @@ export async function commServePlugin(app: FastifyInstance, ctx: AppContext): Pr
     } else {
       req.log.info({ errorCode: e.code, reason: e.message }, 'request refused');
     }
+    // Every reply names its request in X-Request-Id, as the log lines do (reqId); our own
+    // envelope says it in the body too. A route's product shape (a seed's) stays verbatim.
     const [root, body] = req.routeOptions.config.errorReply?.(e.code, message, e.extra ?? {}, req) ?? [
       'App_GenericResp',
       { errorCode: e.code, errorMessage: message, ...e.extra },

@@ -32,6 +32,8 @@ export interface Store {
    * another, read without a query. Lets a reader skip re-reading a version row.
    */
   changeSignal?: () => string;
+  /** PostgreSQL only: the pool's counts, for /metrics. */
+  pool?: { readonly totalCount: number; readonly idleCount: number; readonly waitingCount: number };
   close(): Promise<void>;
 }
 
@@ -175,7 +177,7 @@ export function openStore(target: string, opts: OpenOptions = {}): Store {
     // An idle client losing its connection must not crash the process.
     pool.on('error', () => {});
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-    return { db, dialect: 'postgres', close: () => db.destroy() };
+    return { db, dialect: 'postgres', pool, close: () => db.destroy() };
   }
   const sqlite = kind === 'memory' ? new SQLite(target) : openSqliteFile(target, opts.create ?? true);
   sqlite.pragma('journal_mode = WAL');

@@ -183,6 +183,7 @@ async function mustNotBeLocked(op: Op): Promise<void> {
   const key = passkeyLockKey(op.target, principalOf(op.req).userId);
   const wait = lockRemaining(await readThrottle(op.ctx.store.db, key), op.now);
   if (wait > 0) {
+    op.ctx.metrics.passkeyFailures.inc({ reason: 'locked' });
     throw new CsError('PASSKEY_LOCKED', `${CS_ERRORS.PASSKEY_LOCKED.message} (in ${wait} seconds)`, {
       remainingLockTime: wait,
     });
@@ -196,14 +197,17 @@ async function mustMatch(op: Op, operation: string, stored: string, given: strin
     await clearThrottle(op.ctx.store.db, key);
     return;
   }
-  await op.ctx.store.db.transaction().execute(async (tx) => {
+  const locked = await op.ctx.store.db.transaction().execute(async (tx) => {
     const { state, lockedNow } = accountFailure(await readThrottle(tx, key), op.now);
     await writeThrottle(tx, key, state);
     const reason = lockedNow
       ? `wrong passkey; passkey operations locked for ${lockRemaining(state, op.now)} seconds`
       : 'wrong passkey';
     await appendAudit(tx, audit(op, operation, 'failure', reason));
+    return lockedNow;
   });
+  op.ctx.metrics.passkeyFailures.inc({ reason: 'wrong' });
+  if (locked) op.ctx.metrics.lockouts.inc({ kind: 'passkey' });
   const wrong = new CsError('PASSKEY_INCORRECT');
   auditedAlready.add(wrong);
   throw wrong;
