@@ -13,8 +13,10 @@ import { apiKeyByHash, touchApiKey } from '../store/file-devices.js';
 
 /**
  * How long a node trusts its cached view of a key (and of its owner's level
- * and state). Disabling or deleting a key evicts it at once on the node that
- * did it; every other node refuses it within this bound.
+ * and state). Disabling or deleting a key, or disabling its owner or changing
+ * the owner's password or groups, evicts it at once on the node that did it;
+ * every other node, and an owner demoted by an association change, within
+ * this bound.
  */
 export const KEY_CACHE_TTL_MS = 5_000;
 /** Keys cached per process; past it the least recently used goes. */
@@ -115,6 +117,14 @@ export class ApiKeyService {
   /** Drops this node's cached view of a key after a transaction changing it commits. */
   forget(keyId: number): void {
     for (const [hash, k] of this.cache.entries()) if (k.id === keyId) this.cache.delete(hash);
+  }
+
+  /**
+   * Drops this node's cached keys of a user whose standing just changed
+   * (disabled, password or group membership changed), beside its sessions.
+   */
+  forgetOwner(userId: number): void {
+    for (const [hash, k] of this.cache.entries()) if (k.owner.userId === userId) this.cache.delete(hash);
   }
 
   get cached(): number {

@@ -345,6 +345,7 @@ export function registerUserRoutes(app: FastifyInstance, ctx: AppContext): void 
           });
           if (locked) {
             ctx.sessions.forgetUser(p.userId);
+            ctx.apiKeys.forgetOwner(p.userId);
             throw new CsError('ACCOUNT_LOCKED', undefined, { isAccountLocked: true });
           }
           throw new CsError('OLD_PASSWORD_WRONG');
@@ -386,7 +387,10 @@ export function registerUserRoutes(app: FastifyInstance, ctx: AppContext): void 
           at: now,
         });
       });
-      if (revoke) ctx.sessions.forgetUser(target.id);
+      if (revoke) {
+        ctx.sessions.forgetUser(target.id);
+        ctx.apiKeys.forgetOwner(target.id);
+      }
       return sendCs(req, reply, 'App_UserResp', {
         response: [{ errorCode: 0, errorString: '' }],
         errorCode: 0,

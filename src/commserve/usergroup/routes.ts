@@ -527,7 +527,10 @@ export function registerUserGroupRoutes(app: FastifyInstance, ctx: AppContext): 
         return { userGroupName: loginName(g.company_id, g.domain_name, name), userGroupId: g.id };
       });
       // Membership of a built-in group decides a session's standing: recompute it on the next request here.
-      for (const id of changed) ctx.sessions.forgetUser(id);
+      for (const id of changed) {
+        ctx.sessions.forgetUser(id);
+        ctx.apiKeys.forgetOwner(id);
+      }
       return sendCs(req, reply, 'App_UserGroupResp', okReply(entity));
     },
   );
@@ -573,7 +576,10 @@ export function registerUserGroupRoutes(app: FastifyInstance, ctx: AppContext): 
         });
         return ids;
       });
-      for (const id of members) ctx.sessions.forgetUser(id);
+      for (const id of members) {
+        ctx.sessions.forgetUser(id);
+        ctx.apiKeys.forgetOwner(id);
+      }
       return sendCs(req, reply, 'App_UserGroupResp', okReply());
     },
   );
