@@ -102,6 +102,10 @@ type Call = { path: string; body?: unknown };
 const TABLE: Record<string, () => Call> = {
   'GET /Organization/:id': () => ({ path: `/Organization/${beta.company}` }),
   'GET /Organization/:id/TwoFactorAuth': () => ({ path: `/Organization/${beta.company}/TwoFactorAuth` }),
+  'PUT /Organization/:id': () => ({
+    path: `/Organization/${beta.company}`,
+    body: { organizationInfo: { organization: { description: 'taken over' } } },
+  }),
   'GET /User/:id': () => ({ path: `/User/${beta.user}` }),
   'POST /User/:id': () => ({ path: `/User/${beta.user}`, body: { users: [{ email: 'x@acme.example' }] } }),
   'GET /Security/:entityType/:entityId': () => ({ path: `/Security/3/${beta.client}` }),

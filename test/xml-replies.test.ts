@@ -228,6 +228,7 @@ const GOOD_QUERY: Record<string, string> = {
   'GET /Security/Explain': `?userId=${'{user}'}&entityType=${ENTITY_TYPES.client}&entityId=${'{client}'}&permission=View`,
   'GET /Entities': '?limit=1000',
   'GET /AuditTrail': '?limit=1000',
+  'PUT /Organization': `?organizationId=${'{company}'}`,
 };
 
 const XML_LOGIN = `<DM2ContentIndexing_CheckCredentialReq username="admin" password="${ADMIN_PASSWORD}"/>`;
@@ -374,6 +375,12 @@ function goodBodies(k: string, freshToken: string): Array<{ body: unknown; type?
       ];
     case 'POST /Company/:id/AuthRestore':
       return [{ body: { passkeySettings: { enableAuthorizeForRestore: 0 } } }];
+    case 'PUT /Organization':
+    case 'PUT /Organization/:id':
+      return [
+        { body: { organizationInfo: { organization: { description: awk('changed') } } } },
+        { body: { organizationInfo: { organization: { emailDomainNames: [awk('x')] } } }, probe: true },
+      ];
     case 'PUT /Commcell/properties':
       return [{ body: { commCellInfo: { generalInfo: { allowUsersToEnablePasskey: true } } } }];
     case 'POST /Entities/:type/:id':
@@ -492,7 +499,11 @@ describe('every reply in XML is well-formed XML', () => {
     expect(cs.length).toBeGreaterThan(30);
     const sent: Sent[] = [];
     const covered = new Set<string>();
-    const fill = (s: string) => s.replace('{user}', String(ids.user)).replace('{client}', String(ids.client));
+    const fill = (s: string) =>
+      s
+        .replace('{user}', String(ids.user))
+        .replace('{client}', String(ids.client))
+        .replace('{company}', String(ids.company));
     const fresh = () => t.login();
 
     // Destructive routes last: deleting the estate, and logging out.

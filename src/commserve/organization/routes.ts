@@ -3,7 +3,6 @@ import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { appendAudit } from '../../audit/log.js';
 import type { AppContext } from '../../context.js';
-import { windowOpen } from '../../domain/passkey.js';
 import { companyRef } from '../../domain/permissions.js';
 import { bumpAuthzVersion } from '../../store/authz.js';
 import {
@@ -24,6 +23,8 @@ import { sendCs } from '../codec.js';
 import { CsError } from '../errors.js';
 import { readDescription, readName } from '../names.js';
 import { principalOf } from '../plugin.js';
+import { organizationInfoOf } from './info.js';
+import { registerOrganizationUpdate } from './update.js';
 
 const DOMAIN_NAME = '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$';
 
@@ -52,15 +53,6 @@ export const CreateOrganizationBody = Type.Object({
   }),
 });
 export type CreateOrganizationBody = Static<typeof CreateOrganizationBody>;
-
-const parseList = (json: string): unknown[] => {
-  try {
-    const v = JSON.parse(json);
-    return Array.isArray(v) ? v : [];
-  } catch {
-    return [];
-  }
-};
 
 function providerOf(c: Company) {
   return {
@@ -191,41 +183,11 @@ export function registerOrganizationRoutes(app: FastifyInstance, ctx: AppContext
     if (!c) throw new CsError('NOT_FOUND');
     const users = await countUsers(db, c.id);
     return sendCs(req, reply, 'App_GetOrganizationResp', {
-      organizationInfo: {
-        organization: {
-          connectName: c.name,
-          description: c.description,
-          emailDomainNames: parseList(c.email_domains),
-          shortName: { id: c.id, domainName: c.domain_name },
-          providerGUID: c.guid,
-          deactivateOptions: {
-            disableBackup: c.disable_backup === 1,
-            disableRestore: c.disable_restore === 1,
-            disableLogin: c.disable_login === 1,
-          },
-        },
-        organizationProperties: {
-          advancedPrivacySettings: {
-            authType: c.passkey_hash ? 2 : 1,
-            passkeySettings: { enableAuthorizeForRestore: windowOpen(c.authorize_until, ctx.clock()) },
-          },
-          allowUsersToEnablePasskey: c.allow_users_to_enable_passkey === 1,
-          enableAuthCodeGen: c.enable_auth_code_gen === 1,
-          operatorRole: { roleName: 'Tenant Operator' },
-          orgCreationDateTime: Math.floor(Date.parse(c.created_at) / 1000),
-          totalMachineCount: 0,
-          userCount: users,
-          serverCount: 0,
-          clientGroupForceClientSideDownload: false,
-          enableAutoDiscovery: false,
-          primaryContacts: parseList(c.primary_contacts),
-          defaultPlans: [],
-          globalFiltersInfo: { globalFiltersInfoList: [] },
-        },
-        planDetails: [],
-      },
+      organizationInfo: organizationInfoOf(c, users, ctx.clock()),
     });
   });
+
+  registerOrganizationUpdate(app, ctx);
 
   r.get('/Organization/:id/TwoFactorAuth', { config: { requires: seeCompany } }, async (req, reply) => {
     if (!(await companyById(db, pathId(req) ?? -1))) throw new CsError('NOT_FOUND');
