@@ -417,11 +417,7 @@ export function registerCredentialRoutes(app: FastifyInstance, ctx: AppContext):
     }
     await db.transaction().execute(async (tx) => {
       for (const plan of plans) {
-        const id = await insertCredential(tx, ctx.vault, plan).catch((e) => {
-          if (isUniqueViolation(e)) return null;
-          throw e;
-        });
-        if (id === null) throw new CsError('ALREADY_EXISTS', `a credential record named ${plan.name} already exists`);
+        const id = await insertNamedCredential(tx, ctx.vault, plan);
         await replaceCredentialUsers(tx, id, plan.users);
         created.push({ credentialId: id, credentialName: plan.name });
         await appendAudit(
@@ -597,11 +593,7 @@ export function registerCredentialRoutes(app: FastifyInstance, ctx: AppContext):
         at: now,
       };
       const id = await db.transaction().execute(async (tx) => {
-        const made = await insertCredential(tx, ctx.vault, plan).catch((e) => {
-          if (isUniqueViolation(e)) return null;
-          throw e;
-        });
-        if (made === null) throw new CsError('ALREADY_EXISTS', `a credential record named ${plan.name} already exists`);
+        const made = await insertNamedCredential(tx, ctx.vault, plan);
         await appendAudit(
           tx,
           audit(
@@ -622,4 +614,14 @@ export function registerCredentialRoutes(app: FastifyInstance, ctx: AppContext):
       return sendCs(req, reply, 'App_CreateCredentialResp', { id, name: plan.name });
     },
   );
+}
+
+/** Inserts a record; a name its company already uses is ALREADY_EXISTS (both create routes). */
+async function insertNamedCredential(...args: Parameters<typeof insertCredential>): Promise<number> {
+  const id = await insertCredential(...args).catch((e) => {
+    if (isUniqueViolation(e)) return null;
+    throw e;
+  });
+  if (id === null) throw new CsError('ALREADY_EXISTS', `a credential record named ${args[2].name} already exists`);
+  return id;
 }
