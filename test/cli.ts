@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import pg from 'pg';
-import { afterEach } from 'vitest';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import { bootstrap } from '../src/store/bootstrap.js';
 import { openStore, type Store } from '../src/store/db.js';
 import { migrate } from '../src/store/migrate.js';
@@ -181,4 +181,31 @@ export async function bootstrappedDb(cleanups: Array<() => Promise<unknown>>) {
   await migrate(store);
   await bootstrap(store, ADMIN_PASSWORD, new Date());
   return { env: { BULWARK_DB: ext.url, BULWARK_DATA_DIR: ext.dir }, dir: ext.dir, store, url: ext.url };
+}
+
+/**
+ * Two Bulwark processes on one new database, sharing no memory: PostgreSQL as
+ * scale-out runs it, or two processes on one SQLite file. Started one after the
+ * other, so the first creates the database and the second finds it.
+ */
+export function twoNodes(): { started(): { a: RunningServer; b: RunningServer } } {
+  let db: Awaited<ReturnType<typeof externalDb>> | undefined;
+  let a: RunningServer | undefined;
+  let b: RunningServer | undefined;
+  beforeAll(async () => {
+    db = await externalDb();
+    const env = { BULWARK_DB: db.url, BULWARK_DATA_DIR: db.dir, BULWARK_ADMIN_PASSWORD: ADMIN_PASSWORD };
+    a = await startServer(env);
+    b = await startServer(env);
+  }, 120_000);
+  afterAll(async () => {
+    await Promise.all([a?.stop(), b?.stop()]);
+    await db?.drop();
+  });
+  return {
+    started() {
+      if (!a || !b) throw new Error('the two nodes are not started');
+      return { a, b };
+    },
+  };
 }

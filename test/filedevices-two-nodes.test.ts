@@ -1,25 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { KEY_CACHE_TTL_MS } from '../src/auth/api-keys.js';
-import { externalDb, type RunningServer, startServer } from './cli.js';
+import { type RunningServer, twoNodes } from './cli.js';
 import { ADMIN_PASSWORD } from './harness.js';
 
 // Two Bulwark processes on one database (PostgreSQL as scale-out runs it;
 // SQLite as two processes on one file): a key disabled or deleted through one
 // is refused by the other within the documented bound (KEY_CACHE_TTL_MS, 5 s).
 
-let db: Awaited<ReturnType<typeof externalDb>>;
-let a: RunningServer;
-let b: RunningServer;
-beforeAll(async () => {
-  db = await externalDb();
-  const env = { BULWARK_DB: db.url, BULWARK_DATA_DIR: db.dir, BULWARK_ADMIN_PASSWORD: ADMIN_PASSWORD };
-  a = await startServer(env);
-  b = await startServer(env);
-}, 120_000);
-afterAll(async () => {
-  await Promise.all([a?.stop(), b?.stop()]);
-  await db?.drop();
-});
+const nodes = twoNodes();
 
 const basic = `Basic ${Buffer.from(`admin:${ADMIN_PASSWORD}`).toString('base64')}`;
 const call = (node: RunningServer, method: string, path: string, headers: Record<string, string>, body?: unknown) =>
@@ -43,6 +31,7 @@ async function untilRefused(node: RunningServer, key: string): Promise<number> {
 
 describe('API keys on two processes', () => {
   it('a key disabled, then one deleted, through one node is refused by the other within 5 s', async () => {
+    const { a, b } = nodes.started();
     for (const change of ['disable', 'delete'] as const) {
       const made = await call(
         a,

@@ -1,5 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { externalDb, type RunningServer, startServer } from './cli.js';
+import { describe, expect, it } from 'vitest';
+import { type RunningServer, twoNodes } from './cli.js';
 import { ADMIN_PASSWORD, b64 } from './harness.js';
 
 // Two Bulwark processes on one database, sharing no memory (issue 11: the
@@ -7,21 +7,7 @@ import { ADMIN_PASSWORD, b64 } from './harness.js';
 // scale-out runs it; on SQLite as two processes on one file.
 
 const PASSKEY = 'Shared-Passkey-1!';
-let db: Awaited<ReturnType<typeof externalDb>>;
-let a: RunningServer;
-let b: RunningServer;
-
-beforeAll(async () => {
-  db = await externalDb();
-  const env = { BULWARK_DB: db.url, BULWARK_DATA_DIR: db.dir, BULWARK_ADMIN_PASSWORD: ADMIN_PASSWORD };
-  // One after the other: the first creates the database, the second finds it.
-  a = await startServer(env);
-  b = await startServer(env);
-}, 120_000);
-afterAll(async () => {
-  await Promise.all([a?.stop(), b?.stop()]);
-  await db?.drop();
-});
+const nodes = twoNodes();
 
 async function call(node: RunningServer, method: string, path: string, token: string, body?: unknown, type = 'json') {
   const res = await fetch(`${node.url}/commandcenter/api${path}`, {
@@ -52,6 +38,7 @@ const ndjson = (lines: unknown[]) => lines.map((l) => JSON.stringify(l)).join('\
 
 describe('two processes on one database', () => {
   it('a window opened through one node lets a browse through the other, and closing it there shuts it here', async () => {
+    const { a, b } = nodes.started();
     const token = await login(a);
     // A token made on one node is good on the other.
     expect((await call(b, 'GET', '/WhoAmI', token)).user.userName).toBe('admin');
