@@ -47,15 +47,24 @@ export function recordHash(r: ChainedFields): string {
   return sha256Hex(canonicalForm(r));
 }
 
-const SECRET_KEY = /pass(word|key|wd)?$|passkey|secret|token|apikey|api_key|authorization|credential(s)?$/i;
+// Tested against the key with separators dropped, so `X-Api-Key`, `api_key`
+// and `apiKey` are one name.
+const SECRET_KEY = /pass(word|key|wd)?$|passkey|secret|token|apikey|authorization|credential(s)?$/i;
+const isSecretKey = (k: string) => SECRET_KEY.test(k.replace(/[^A-Za-z0-9]/g, ''));
 
-/** A copy of `value` with every secret-looking key's value replaced, at any depth. */
+/**
+ * A copy of `value` with every secret-looking key's value replaced, at any
+ * depth. A boolean or null under such a key is a setting (for instance
+ * `allowUsersToEnablePasskey`), never a secret, so it stays readable; strings,
+ * numbers and whole objects under it are hidden.
+ */
 export function redactSecrets(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(redactSecrets);
   if (value !== null && typeof value === 'object') {
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value)) {
-      out[k] = SECRET_KEY.test(k) ? '[redacted]' : redactSecrets(v);
+      const setting = v === null || typeof v === 'boolean';
+      out[k] = isSecretKey(k) && !setting ? '[redacted]' : redactSecrets(v);
     }
     return out;
   }
