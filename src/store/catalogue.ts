@@ -321,6 +321,8 @@ export async function browseAllVersions(db: Executor, q: BrowseQuery): Promise<{
   let inRange = db
     .selectFrom('catalogue_items as i')
     .innerJoin('jobs as j', 'j.id', 'i.job_id')
+    // On the job too: the jobs in range are found by jobs_subclient_idx, their items by (job, folder, name).
+    .where('j.subclient_id', 'in', q.subclientIds)
     .where('i.subclient_id', 'in', q.subclientIds)
     .where('j.job_type', '=', 'Backup')
     .where('j.end_time', '>=', q.fromTime)

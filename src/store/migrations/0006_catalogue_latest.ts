@@ -13,27 +13,56 @@ import type { MigrationContext } from '../migrate.js';
 
 export async function up(db: Kysely<any>, { dialect }: MigrationContext): Promise<void> {
   const bigint = dialect === 'postgres' ? 'bigint' : 'integer';
-  await db.schema
+  // SQLite: the primary key is the table (WITHOUT ROWID), one B-tree fewer to write on import.
+  // No foreign key on job_id: jobs go only with their subclient, whose cascade takes these rows.
+  let table = db.schema
     .createTable('catalogue_latest')
     .addColumn('subclient_id', 'integer', (c) => c.notNull().references('entities.id').onDelete('cascade'))
     .addColumn('folder', 'text', (c) => c.notNull())
     .addColumn('name', 'text', (c) => c.notNull())
-    .addColumn('job_id', 'integer', (c) => c.notNull().references('jobs.id').onDelete('cascade'))
+    .addColumn('job_id', 'integer', (c) => c.notNull())
     .addColumn('backup_time', bigint, (c) => c.notNull())
     .addColumn('path', 'text', (c) => c.notNull())
     .addColumn('is_folder', 'integer', (c) => c.notNull())
     .addColumn('size', bigint, (c) => c.notNull())
     .addColumn('mtime', bigint, (c) => c.notNull())
     .addColumn('deleted', 'integer', (c) => c.notNull())
-    .addPrimaryKeyConstraint('catalogue_latest_pk', ['subclient_id', 'folder', 'name'])
-    .execute();
+    .addPrimaryKeyConstraint('catalogue_latest_pk', ['subclient_id', 'folder', 'name']);
+  if (dialect === 'sqlite') table = table.modifyEnd(sql`without rowid`);
+  await table.execute();
   // A folder's page in browse order (folders first, then by name) straight off the index.
   await db.schema
     .createIndex('catalogue_latest_page_idx')
     .on('catalogue_latest')
     .columns(['subclient_id', 'folder', 'is_folder', 'name'])
     .execute();
-  await db.schema.createIndex('catalogue_latest_job_idx').on('catalogue_latest').columns(['job_id']).execute();
+  // Browse by time range finds a folder's rows through each job in the range
+  // (its key: job, folder, name), and the default browse reads
+  // catalogue_latest: the per-subclient index is one index less to write on import.
+  await db.schema.dropIndex('catalogue_items_browse_idx').execute();
+  if (dialect === 'sqlite') {
+    // SQLite: catalogue_items keyed by (job, folder, name) as the table itself
+    // (WITHOUT ROWID) instead of a rowid table and a unique index beside it:
+    // each file imported is written to one B-tree, not two.
+    await sql`create table catalogue_items_keyed (
+        job_id integer not null references jobs(id) on delete cascade,
+        subclient_id integer not null,
+        folder text not null,
+        name text not null,
+        path text not null,
+        is_folder integer not null,
+        size integer not null,
+        mtime integer not null,
+        deleted integer not null,
+        primary key (job_id, folder, name)
+      ) without rowid`.execute(db);
+    await sql`insert into catalogue_items_keyed
+      select job_id, subclient_id, folder, name, path, is_folder, size, mtime, deleted from catalogue_items`.execute(
+      db,
+    );
+    await sql`drop table catalogue_items`.execute(db);
+    await sql`alter table catalogue_items_keyed rename to catalogue_items`.execute(db);
+  }
   await backfill(db);
 }
 
