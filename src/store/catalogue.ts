@@ -299,14 +299,26 @@ async function browseLatest(db: Executor, q: BrowseQuery): Promise<{ rows: Brows
     live = live.where('l.is_folder', '=', 0);
     for (const s of q.sizes) live = live.where('l.size', s.op, s.bytes);
   }
+  // The page's keys from the index alone (catalogue_latest_page_idx covers the
+  // order and the deleted filter: skipped rows are index entries, not table
+  // reads), then those rows.
+  const keys = live
+    .select(['l.subclient_id as ks', 'l.folder as kf', 'l.name as kn'])
+    .orderBy('l.is_folder', 'desc')
+    .orderBy('l.folder')
+    .orderBy('l.name')
+    .limit(q.limit)
+    .offset(q.offset);
   const [rows, total] = await Promise.all([
-    live
+    db
+      .selectFrom(keys.as('k'))
+      .innerJoin('catalogue_latest as l', (j) =>
+        j.onRef('l.subclient_id', '=', 'k.ks').onRef('l.folder', '=', 'k.kf').onRef('l.name', '=', 'k.kn'),
+      )
       .select(cols)
       .orderBy('l.is_folder', 'desc')
       .orderBy('l.folder')
       .orderBy('l.name')
-      .limit(q.limit)
-      .offset(q.offset)
       .execute(),
     live.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
   ]);

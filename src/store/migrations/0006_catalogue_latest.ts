@@ -30,11 +30,12 @@ export async function up(db: Kysely<any>, { dialect }: MigrationContext): Promis
     .addPrimaryKeyConstraint('catalogue_latest_pk', ['subclient_id', 'folder', 'name']);
   if (dialect === 'sqlite') table = table.modifyEnd(sql`without rowid`);
   await table.execute();
-  // A folder's page in browse order (folders first, then by name) straight off the index.
+  // A folder's page in browse order (folders first, then by name) straight off the index, and
+  // its live items counted, without reading the table.
   await db.schema
     .createIndex('catalogue_latest_page_idx')
     .on('catalogue_latest')
-    .columns(['subclient_id', 'folder', 'is_folder', 'name'])
+    .columns(['subclient_id', 'folder', 'is_folder desc', 'name', 'deleted'])
     .execute();
   // Browse by time range finds a folder's rows through each job in the range
   // (its key: job, folder, name), and the default browse reads
