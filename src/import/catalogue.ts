@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import { type AuditActor, appendAudit } from '../audit/log.js';
 import { type BackupPath, displayPath, folderKey, parseFilePath } from '../domain/backup-paths.js';
 import { ENTITY_TYPES } from '../domain/catalogue.js';
-import { type CatalogueItem, insertItems, insertJob, jobExists, maxJobId } from '../store/catalogue.js';
+import { type CatalogueItem, insertItems, insertJob, jobExists, maxJobId, updateLatest } from '../store/catalogue.js';
 import type { Store, Tx } from '../store/db.js';
 import type { Line } from './lines.js';
 
@@ -299,6 +299,7 @@ export async function importCatalogue(
         created_at: opts.clock().toISOString(),
       });
       await insertItems(tx, store.dialect, items.value);
+      await updateLatest(tx, jobId);
       jobs++;
       files += spec.files.length;
       range = range ? [range[0], lines] : [lines, lines];

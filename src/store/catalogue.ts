@@ -143,6 +143,27 @@ export async function insertItems(db: Executor, dialect: Dialect, items: readonl
   }
 }
 
+/**
+ * Brings `catalogue_latest` up to date with one backup job's items (already
+ * inserted): an item's row is replaced when this job is newer than the one
+ * it names (later end, or the same end and a higher id).
+ */
+export async function updateLatest(db: Executor, jobId: number): Promise<void> {
+  // "where true": SQLite's parser needs a WHERE before ON CONFLICT after a SELECT.
+  await sql`insert into catalogue_latest
+      (subclient_id, folder, name, job_id, backup_time, path, is_folder, size, mtime, deleted)
+    select i.subclient_id, i.folder, i.name, i.job_id, j.end_time, i.path, i.is_folder, i.size, i.mtime, i.deleted
+    from catalogue_items i join jobs j on j.id = i.job_id
+    where i.job_id = ${jobId} and true
+    on conflict (subclient_id, folder, name) do update set
+      job_id = excluded.job_id, backup_time = excluded.backup_time, path = excluded.path,
+      is_folder = excluded.is_folder, size = excluded.size, mtime = excluded.mtime, deleted = excluded.deleted
+    where excluded.backup_time > catalogue_latest.backup_time
+      or (excluded.backup_time = catalogue_latest.backup_time and excluded.job_id > catalogue_latest.job_id)`.execute(
+    db,
+  );
+}
+
 export interface BrowseItem extends CatalogueItem {
   /** The end time of the job that holds this version. */
   backup_time: number;
@@ -190,12 +211,130 @@ export interface BrowseQuery {
  */
 export async function browseItems(db: Executor, q: BrowseQuery): Promise<{ rows: BrowseItem[]; total: number }> {
   if (q.subclientIds.length === 0) return { rows: [], total: 0 };
+  if (await latestServes(db, q)) return browseLatest(db, q);
+  return browseAllVersions(db, q);
+}
+
+/**
+ * Whether `catalogue_latest` answers this browse: the latest version (browse
+ * or find) over a time range that takes in every backup job of the
+ * subclients (the default browse: from 0 to now), on exact-case keys (its
+ * keys keep the client's case; a Windows client's folded browse ranks
+ * versions from the full table).
+ */
+async function latestServes(db: Executor, q: BrowseQuery): Promise<boolean> {
+  if (q.mode === 'versions' || q.foldCase) return false;
+  const r = await db
+    .selectFrom('jobs')
+    .select((eb) => [eb.fn.min('end_time').as('first'), eb.fn.max('end_time').as('last')])
+    .where('subclient_id', 'in', q.subclientIds)
+    .where('job_type', '=', 'Backup')
+    .executeTakeFirst();
+  if (r?.first === null || r?.first === undefined) return true;
+  return Number(r.first) >= q.fromTime && Number(r.last) <= q.toTime;
+}
+
+/** browseItems from `catalogue_latest`: one subclient's page in index order, no ranking of versions. */
+async function browseLatest(db: Executor, q: BrowseQuery): Promise<{ rows: BrowseItem[]; total: number }> {
+  if (q.folders.length === 0) return { rows: [], total: 0 };
+  let inScope = db.selectFrom('catalogue_latest as l').where('l.subclient_id', 'in', q.subclientIds);
+  if (q.mode === 'browse') {
+    inScope = inScope.where('l.folder', 'in', q.folders);
+  } else {
+    if (!q.folders.includes('/')) {
+      inScope = inScope.where((eb) =>
+        eb.or(
+          q.folders.flatMap((f) => [
+            eb('l.folder', '=', f),
+            eb(sql`substr(l.folder, 1, ${f.length + 1})`, '=', `${f}/`),
+          ]),
+        ),
+      );
+    }
+    if (q.nameLike) inScope = inScope.where(sql<boolean>`lower(l.name) like ${q.nameLike} escape '\\'`);
+  }
+  const cols = [
+    'l.job_id',
+    'l.subclient_id',
+    'l.folder',
+    'l.name',
+    'l.path',
+    'l.is_folder',
+    'l.size',
+    'l.mtime',
+    'l.deleted',
+    'l.backup_time',
+  ] as const;
+  if (q.subclientIds.length > 1) {
+    // A backup set's subclients may hold the same path: the newest of them, as the full table ranks.
+    const ranked = inScope.select([
+      ...cols,
+      sql<number>`row_number() over (partition by l.folder, l.name order by l.backup_time desc, l.job_id desc)`.as(
+        'rn',
+      ),
+    ]);
+    let latest = db.selectFrom(ranked.as('r')).where('r.rn', '=', 1);
+    if (!q.showDeleted) latest = latest.where('r.deleted', '=', 0);
+    if (q.sizes?.length) {
+      latest = latest.where('r.is_folder', '=', 0);
+      for (const s of q.sizes) latest = latest.where('r.size', s.op, s.bytes);
+    }
+    const [rows, total] = await Promise.all([
+      latest
+        .select(['r.job_id', 'r.subclient_id', 'r.folder', 'r.name', 'r.path', 'r.is_folder', 'r.size', 'r.mtime'])
+        .select(['r.deleted', 'r.backup_time'])
+        .orderBy('r.is_folder', 'desc')
+        .orderBy('r.folder')
+        .orderBy('r.name')
+        .limit(q.limit)
+        .offset(q.offset)
+        .execute(),
+      latest.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
+    ]);
+    return { rows: rows.map(num), total: Number(total.n) };
+  }
+  let live = inScope;
+  if (!q.showDeleted) live = live.where('l.deleted', '=', 0);
+  if (q.sizes?.length) {
+    live = live.where('l.is_folder', '=', 0);
+    for (const s of q.sizes) live = live.where('l.size', s.op, s.bytes);
+  }
+  // The page's keys from the index alone (catalogue_latest_page_idx covers the
+  // order and the deleted filter: skipped rows are index entries, not table
+  // reads), then those rows.
+  const keys = live
+    .select(['l.subclient_id as ks', 'l.folder as kf', 'l.name as kn'])
+    .orderBy('l.is_folder', 'desc')
+    .orderBy('l.folder')
+    .orderBy('l.name')
+    .limit(q.limit)
+    .offset(q.offset);
+  const [rows, total] = await Promise.all([
+    db
+      .selectFrom(keys.as('k'))
+      .innerJoin('catalogue_latest as l', (j) =>
+        j.onRef('l.subclient_id', '=', 'k.ks').onRef('l.folder', '=', 'k.kf').onRef('l.name', '=', 'k.kn'),
+      )
+      .select(cols)
+      .orderBy('l.is_folder', 'desc')
+      .orderBy('l.folder')
+      .orderBy('l.name')
+      .execute(),
+    live.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
+  ]);
+  return { rows: rows.map(num), total: Number(total.n) };
+}
+
+/** browseItems from every version in the range, each item's versions ranked by the job that holds them (what the index must agree with). */
+export async function browseAllVersions(db: Executor, q: BrowseQuery): Promise<{ rows: BrowseItem[]; total: number }> {
   // Case folding on both sides in SQL: the stored keys keep the client's case.
   const key = (col: 'i.folder' | 'i.name') => (q.foldCase ? sql<string>`lower(${sql.ref(col)})` : sql.ref(col));
   const val = (v: string) => (q.foldCase ? sql<string>`lower(${v})` : sql<string>`${v}`);
   let inRange = db
     .selectFrom('catalogue_items as i')
     .innerJoin('jobs as j', 'j.id', 'i.job_id')
+    // On the job too: the jobs in range are found by jobs_subclient_idx, their items by (job, folder, name).
+    .where('j.subclient_id', 'in', q.subclientIds)
     .where('i.subclient_id', 'in', q.subclientIds)
     .where('j.job_type', '=', 'Backup')
     .where('j.end_time', '>=', q.fromTime)

@@ -5,6 +5,7 @@ import * as m0002 from './migrations/0002_security.js';
 import * as m0003 from './migrations/0003_authz_parts.js';
 import * as m0004 from './migrations/0004_passkeys.js';
 import * as m0005 from './migrations/0005_catalogue.js';
+import * as m0006 from './migrations/0006_catalogue_latest.js';
 import * as m0007 from './migrations/0007_credentials.js';
 import * as m0008 from './migrations/0008_file_devices.js';
 
@@ -24,6 +25,8 @@ export const MIGRATIONS: readonly Migration[] = [
   { name: '0003_authz_parts', ...m0003 },
   { name: '0004_passkeys', ...m0004 },
   { name: '0005_catalogue', ...m0005 },
+  // After 0007 and 0008 on databases that had those first: it needs only 0005's tables.
+  { name: '0006_catalogue_latest', ...m0006 },
   { name: '0007_credentials', ...m0007 },
   { name: '0008_file_devices', ...m0008 },
 ];

@@ -196,6 +196,21 @@ export interface CatalogueItemTable {
   deleted: number;
 }
 
+/** The newest version of each item of a subclient's catalogue (migration 0006). */
+export interface CatalogueLatestTable {
+  subclient_id: number;
+  folder: string;
+  name: string;
+  job_id: number;
+  /** The end time of the job that holds this version. */
+  backup_time: number;
+  path: string;
+  is_folder: number;
+  size: number;
+  mtime: number;
+  deleted: number;
+}
+
 /** A client's own passkey (no row: none); it guards the client before its company's (migration 0004). */
 export interface ClientPasskeyTable {
   client_id: number;
@@ -271,6 +286,7 @@ export interface Database {
   entity_attributes: EntityAttributeTable;
   jobs: JobTable;
   catalogue_items: CatalogueItemTable;
+  catalogue_latest: CatalogueLatestTable;
   fd_api_keys: FdApiKeyTable;
   fd_api_key_groups: FdApiKeyGroupTable;
   fd_api_key_group_members: FdApiKeyGroupMemberTable;
