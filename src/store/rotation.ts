@@ -112,7 +112,7 @@ class Keys {
   private readonly ring: KeyRing;
   /** Key ids found to have no row, or a row the master key does not unwrap, with why. */
   private readonly bad = new Map<number, string>();
-  constructor(private readonly master: Buffer) {
+  constructor(master: Buffer) {
     this.ring = new KeyRing(master);
   }
   async load(db: Executor): Promise<void> {
