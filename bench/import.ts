@@ -13,9 +13,9 @@ import path from 'node:path';
 import readline from 'node:readline';
 import pg from 'pg';
 import { isPostgresUrl } from '../src/config.js';
+import { importEntities } from '../src/import/entities.js';
 import { bootstrap } from '../src/store/bootstrap.js';
 import { openStore, type Store } from '../src/store/db.js';
-import { importEntities } from '../src/store/entities.js';
 import { migrate } from '../src/store/migrate.js';
 
 const N = Number(process.env.BENCH_ENTITIES) || 1_000_000;

@@ -143,7 +143,7 @@ program
       import('./cli/store.js'),
       import('./store/migrate.js'),
       import('./cli/import.js'),
-      import('./store/entities.js'),
+      import('./import/entities.js'),
     ]);
     requireImportFile(file);
     await withStore(c, 'existing', async (store) => {

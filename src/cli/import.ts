@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import readline from 'node:readline';
+import { type ImportLineError, type ImportSummary, importEntities } from '../import/entities.js';
 import type { Store } from '../store/db.js';
-import { type ImportLineError, type ImportSummary, importEntities } from '../store/entities.js';
 import { COMMCELL_ID } from '../store/schema.js';
 import { CliError, EXIT } from './errors.js';
 

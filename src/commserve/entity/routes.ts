@@ -7,20 +7,22 @@ import type { AuthzView } from '../../domain/authz.js';
 import { ENTITY_TYPES, type Permission } from '../../domain/catalogue.js';
 import { canSeeCompany, companyRef } from '../../domain/permissions.js';
 import type { Principal } from '../../domain/principal.js';
-import { bumpAuthzVersion } from '../../store/authz.js';
-import { companyIds, isUniqueViolation } from '../../store/directory.js';
 import {
   type CompanyAccess,
-  clientsOfGroup,
   createEntityFromSpec,
-  deleteEntity,
-  type EntityKind,
-  type EntityRow,
   ImportConflictError,
   type ImportLineError,
   type ImportResult,
   importEntities,
   type LineErrorKind,
+} from '../../import/entities.js';
+import { bumpAuthzVersion } from '../../store/authz.js';
+import { companyIds, isUniqueViolation } from '../../store/directory.js';
+import {
+  clientsOfGroup,
+  deleteEntity,
+  type EntityKind,
+  type EntityRow,
   listEntities,
   MAX_NAME,
   parseKind,
