@@ -37,6 +37,7 @@ import { readName } from '../names.js';
 import { PagingQuery, readPaging } from '../paging.js';
 import { principalOf } from '../plugin.js';
 import { Bool, toBool } from '../schema.js';
+import { accountOut, registerAccountRoutes } from './accounts.js';
 
 // ---------------------------------------------------------------------------
 // Who may do what: seeing an entity takes View on it; creating, renaming and
@@ -161,6 +162,7 @@ export function registerEntityRoutes(app: FastifyInstance, ctx: AppContext): voi
       done(null, body);
     });
     routes(scope, ctx);
+    registerAccountRoutes(scope, ctx);
   });
 }
 
@@ -427,7 +429,12 @@ function routes(app: FastifyInstance, ctx: AppContext): void {
             clientGroupId: id,
             clientGroupName: view.entity({ type: ENTITY_TYPES.clientGroup, id })?.name ?? '',
           })),
-          clientProps: { companyId: e.company_id, ...more.clientProps },
+          clientProps: {
+            companyId: e.company_id,
+            ...more.clientProps,
+            // The client's impersonation account (user name only; src/commserve/entity/accounts.ts).
+            impersonateUser: await accountOut(db, e.id, 'clientImpersonation'),
+          },
         },
       ],
     });
