@@ -151,7 +151,21 @@ program
       const partial = opts.partial === true;
       let r: Awaited<ReturnType<typeof importFile>>;
       try {
+        // Lines with an account need the master key; without one they are refused line by line.
+        const [{ configuredMasterKey }, { Vault, WrongMasterKeyError }] = await Promise.all([
+          import('./cli/keys.js'),
+          import('./store/vault.js'),
+        ]);
+        let vault: InstanceType<typeof Vault> | undefined;
+        try {
+          vault = new Vault(store, configuredMasterKey(c));
+          await vault.ready();
+        } catch (e) {
+          if (e instanceof WrongMasterKeyError) throw e;
+          vault = undefined;
+        }
         r = await importFile(store, file, {
+          ...(vault ? { vault } : {}),
           partial,
           onError: (e) => say(`line ${e.line}: ${e.message}`),
           onProgress: (p) =>

@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import { ENTITY_TYPES } from '../src/domain/catalogue.js';
 import { ACCOUNT_KINDS, credentialIdentity, entityAccountIdentity, userKey } from '../src/domain/credentials.js';
 import { nameKey } from '../src/domain/names.js';
+import { bumpAuthzVersion } from '../src/store/authz.js';
 import { openAccount, openCredential } from '../src/store/credentials.js';
 import type { Executor, Store } from '../src/store/db.js';
 import { SEALED_TABLES } from '../src/store/sealed.js';
@@ -103,6 +104,8 @@ export async function seedSealed(
         }
       }
       if (rows.length) await tx.insertInto('entity_accounts').values(rows).execute();
+      // Servers running on this store see the new clients (their permission views reload).
+      await bumpAuthzVersion(tx, [0]);
     });
   }
   return refs;

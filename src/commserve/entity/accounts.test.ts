@@ -190,6 +190,86 @@ describe('entity-bound accounts', () => {
   });
 });
 
+describe('accounts on import lines (POST Entities/Import, POST Entities)', () => {
+  const lines = (xs: unknown[]) => xs.map((x) => JSON.stringify(x)).join('\n');
+  const importRaw = (token: string, body: string) =>
+    t.inject({
+      method: 'POST',
+      url: '/commandcenter/api/Entities/Import',
+      headers: { authtoken: token, 'content-type': 'application/x-ndjson', accept: 'application/json' },
+      payload: body,
+    });
+
+  it('a client, an instance and a subclient line carry their account; the reply and the audit never the password', async () => {
+    const acc = (u: string, pw: string) => ({ userName: u, password: b64(pw) });
+    const client = { type: 'client', name: 'win01', os: 'Windows' };
+    const agent = { type: 'agent', name: 'File System', parent: { type: 'client', name: 'win01' } };
+    const instance = { type: 'instance', name: 'DefaultInstanceName', parent: agent };
+    const set = { type: 'backupSet', name: 'defaultBackupSet', parent: instance };
+    const res = await importRaw(
+      acme.token,
+      lines([
+        { ...client, account: acc('ACME\\cli', 'Imp-Cli-Pw1') },
+        agent,
+        { ...instance, account: acc('acme\\inst', 'Imp-Inst-Pw1') },
+        set,
+        { type: 'subclient', name: 'shares', parent: set, account: acc('acme\\unc', 'Imp-Unc-Pw1') },
+      ]),
+    );
+    const body = res.json();
+    expect(body.errors, res.body).toEqual([]);
+    const ids = body.results.map((r: { entityId: number }) => r.entityId);
+    expect(await stored(ids[0], 'clientImpersonation')).toMatchObject({
+      userName: 'ACME\\cli',
+      password: 'Imp-Cli-Pw1',
+    });
+    expect(await stored(ids[2], 'instanceImpersonation')).toMatchObject({ password: 'Imp-Inst-Pw1' });
+    expect(await stored(ids[4], 'subclientUnc')).toMatchObject({ userName: 'acme\\unc', password: 'Imp-Unc-Pw1' });
+    expect(res.body).not.toMatch(/Imp-|SW1wL/);
+    const audit = await t.store.db
+      .selectFrom('audit_log')
+      .select('details')
+      .where('operation', '=', 'entity.import')
+      .executeTakeFirstOrThrow();
+    expect(JSON.parse(audit.details)).toMatchObject({ created: 5, accounts: 3 });
+    const all = JSON.stringify(await t.store.db.selectFrom('audit_log').selectAll().execute());
+    expect(all).not.toMatch(/Imp-|SW1wL/);
+    // GET Subclient/{id} shows the imported user name.
+    const sub = await t.call('GET', `/Subclient/${ids[4]}`, acme.token);
+    expect(sub.json().subClientProperties[0].impersonateUser).toEqual({ userName: 'acme\\unc' });
+    // POST Entities takes the same field.
+    const one = await t.call('POST', '/Entities', acme.token, {
+      type: 'client',
+      name: 'lin02',
+      account: acc('acme\\root', 'One-Pw-12'),
+    });
+    expect(one.json().errorCode, one.body).toBe(0);
+    expect(await stored(one.json().entity.entityId, 'clientImpersonation')).toMatchObject({ password: 'One-Pw-12' });
+  });
+
+  it('refuses an account on another kind, without a user name, or with a password that is not base64 of text', async () => {
+    const res = await importRaw(
+      acme.token,
+      lines([
+        { type: 'plan', name: 'p1', account: { userName: 'a\\b', password: b64('Pw-1') } },
+        { type: 'client', name: 'c1', account: { password: b64('Pw-1') } },
+        { type: 'client', name: 'c2', account: { userName: 'a\\b', password: 'Plain text!' } },
+        { type: 'client', name: 'c3', account: { userName: 'a\\b', password: b64('  ') } },
+        { type: 'client', name: 'c4', account: 'a\\b:Pw-1' },
+      ]),
+    );
+    expect(res.json().errors.map((e: { message: string }) => e.message)).toEqual([
+      'only a client, an instance or a subclient has an account',
+      'account.userName is not text',
+      'account.password is not valid base64',
+      'account.password must not be blank',
+      'account must be an object {"userName","password"}',
+    ]);
+    expect(res.body).not.toContain('Plain text');
+    expect(await t.store.db.selectFrom('entity_accounts').selectAll().execute()).toEqual([]);
+  });
+});
+
 describe('what a whole-body update means for the account (property)', () => {
   const name = fc.constantFrom('a\\x', 'a\\y', 'b\\x');
   it('the read user name sent back without a password is no change; a password always sets; refusals change nothing', () => {

@@ -95,6 +95,12 @@ export const CreateEntityBody = Type.Object({
   clientGroups: Type.Optional(Type.Array(NameText, { maxItems: 1000 })),
   appId: Type.Optional(Type.Integer()),
   os: Type.Optional(Type.String({ maxLength: 40 })),
+  account: Type.Optional(
+    Type.Object({
+      userName: Type.Optional(Type.String({ maxLength: 256 })),
+      password: Type.Optional(Type.String({ maxLength: 8192 })),
+    }),
+  ),
 });
 export type CreateEntityBody = Static<typeof CreateEntityBody>;
 
@@ -232,6 +238,7 @@ function routes(app: FastifyInstance, ctx: AppContext): void {
           clock: ctx.clock,
           defaultCompanyId: p.companyId,
           access: accessOf(view, p),
+          vault: ctx.vault,
           onResult: (x: ImportResult) => results.push({ line: x.line, entityType: x.entityType, entityId: x.entityId }),
           onError: (e) => errors.push(e),
         });
@@ -258,6 +265,7 @@ function routes(app: FastifyInstance, ctx: AppContext): void {
           clock: () => now,
           defaultCompanyId: p.companyId,
           access: accessOf(view, p),
+          vault: ctx.vault,
         });
         if (!r.ok) throw new CsError(ERROR_OF[r.error.kind], r.error.message);
         const e = r.result;
