@@ -91,9 +91,8 @@ const entityAccounts: SealedTable = {
       .limit(limit);
     if (after !== null) {
       const [entityId, kind] = after as [number, AccountKind];
-      q = q.where((eb) =>
-        eb.or([eb('entity_id', '>', entityId), eb.and([eb('entity_id', '=', entityId), eb('kind', '>', kind)])]),
-      );
+      // A row-value comparison, so both stores walk the primary key instead of sorting what an OR matches.
+      q = q.where((eb) => eb(eb.refTuple('entity_id', 'kind'), '>', eb.tuple(entityId, kind)));
     }
     const rows = await q.execute();
     const records = rows.map((r) => ({
