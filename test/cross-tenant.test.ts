@@ -122,6 +122,21 @@ const TABLE: Record<string, () => Call> = {
   'GET /Plan/:id': () => ({ path: `/Plan/${beta.plan}` }),
   'GET /Backupset/:id': () => ({ path: `/Backupset/${beta.backupSet}` }),
   'GET /Subclient/:id': () => ({ path: `/Subclient/${beta.subclient}` }),
+  'POST /Subclient/:id': () => ({
+    path: `/Subclient/${beta.subclient}`,
+    body: { subClientProperties: { impersonateUser: { userName: 'x\\taken', password: b64('Taken-Pw-1') } } },
+  }),
+  'GET /Instance/:id': () => ({ path: '/Instance/9005' }),
+  'POST /Instance/:id': () => ({
+    path: '/Instance/9005',
+    body: { instanceProperties: { impersonateUser: { userName: 'x\\taken', password: b64('Taken-Pw-1') } } },
+  }),
+  'POST /Client/:id': () => ({
+    path: `/Client/${beta.client}`,
+    body: {
+      clientProperties: { clientProps: { impersonateUser: { userName: 'x\\taken', password: b64('Taken-Pw-1') } } },
+    },
+  }),
   'GET /Job/:id': () => ({ path: `/Job/${beta.job}` }),
   'POST /Company/:id/Passkey': () => ({
     path: `/Company/${beta.company}/Passkey`,

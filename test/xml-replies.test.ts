@@ -215,6 +215,7 @@ function goodUrl(r: RouteInfo): string {
     if (path.startsWith('/ClientGroup/')) return String(ids.clientGroup);
     if (path.startsWith('/Backupset/')) return String(ids.backupSet);
     if (path.startsWith('/Subclient/')) return String(ids.subclient);
+    if (path.startsWith('/Instance/')) return '106';
     if (path.startsWith('/Job/')) return String(ids.job);
     if (path.startsWith('/CommCell/Credentials/') || path.startsWith('/V5/credential/')) return String(ids.credential);
     if (path.startsWith('/Entities/')) return name === 'type' ? 'client' : String(ids.spare);
@@ -385,6 +386,30 @@ function goodBodies(k: string, freshToken: string): Array<{ body: unknown; type?
       return [{ body: { commCellInfo: { generalInfo: { allowUsersToEnablePasskey: true } } } }];
     case 'POST /Entities/:type/:id':
       return [{ body: { name: awk('renamed') } }];
+    case 'POST /Subclient/:id':
+      return [
+        {
+          body: {
+            subClientProperties: { impersonateUser: { userName: awk('dom\\unc'), password: b64('Unc-Pw & <x>') } },
+          },
+        },
+        {
+          body: '<App_UpdateSubClientPropertiesRequest><subClientProperties><impersonateUser userName="dom\\x" password="Plain &lt;pw&gt;"/></subClientProperties></App_UpdateSubClientPropertiesRequest>',
+          type: 'application/xml',
+        },
+      ];
+    case 'POST /Instance/:id':
+      return [
+        { body: { instanceProperties: { impersonateUser: { userName: awk('dom\\inst'), password: b64('Pw-1') } } } },
+      ];
+    case 'POST /Client/:id':
+      return [
+        {
+          body: {
+            clientProperties: { clientProps: { impersonateUser: { userName: awk('dom\\c'), password: b64('Pw-1') } } },
+          },
+        },
+      ];
     case 'POST /CommCell/Credentials':
       return [
         {

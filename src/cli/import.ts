@@ -3,6 +3,7 @@ import readline from 'node:readline';
 import { type ImportLineError, type ImportSummary, importEntities } from '../import/entities.js';
 import type { Store } from '../store/db.js';
 import { COMMCELL_ID } from '../store/schema.js';
+import type { Vault } from '../store/vault.js';
 import { CliError, EXIT } from './errors.js';
 
 export interface ImportFileOptions {
@@ -10,6 +11,8 @@ export interface ImportFileOptions {
   /** Each bad line, as it is found. */
   onError(e: ImportLineError): void;
   onProgress(p: { lines: number; imported: number; errors: number }): void;
+  /** Seals the passwords of lines with an `account` (none: such lines are refused). */
+  vault?: Vault;
 }
 
 /** The file to import is a readable file (a usage error, exit 2, otherwise). */
@@ -47,6 +50,7 @@ export async function importFile(store: Store, file: string, opts: ImportFileOpt
       onError: opts.onError,
       onProgress: opts.onProgress,
       source: file,
+      ...(opts.vault ? { vault: opts.vault } : {}),
     });
   } finally {
     lines.close();

@@ -6,6 +6,7 @@ import { type Config, redactDb } from '../config.js';
 import type { Store } from '../store/db.js';
 import { MIGRATIONS } from '../store/migrate.js';
 import { COMMCELL_ID } from '../store/schema.js';
+import { sealedCounts } from '../store/sealed.js';
 
 export interface StoreStatus {
   lines: string[];
@@ -30,15 +31,7 @@ export async function storeStatus(store: Store, db: string): Promise<StoreStatus
   lines.push(`audit records: ${head?.seq ?? 0}`);
   // Data keys of the vault (src/store/vault.ts) and how many stored passwords each seals.
   const keys = await store.db.selectFrom('vault_keys').select('id').orderBy('id').execute();
-  const sealed = new Map<number, number>();
-  for (const table of ['credentials', 'entity_accounts'] as const) {
-    const rows = await store.db
-      .selectFrom(table)
-      .select(['key_id', (eb) => eb.fn.countAll<number | string>().as('n')])
-      .groupBy('key_id')
-      .execute();
-    for (const r of rows) sealed.set(r.key_id, (sealed.get(r.key_id) ?? 0) + Number(r.n));
-  }
+  const sealed = await sealedCounts(store.db);
   const described = keys.map((k) => `${k.id} (${sealed.get(k.id) ?? 0} sealed)`);
   lines.push(`vault data keys: ${described.length ? described.join(', ') : 'none yet'}`);
   return { lines, pending };

@@ -50,6 +50,7 @@ export function loadMasterKey(
   fromEnv: string | null,
   dataDir: string,
   command: string | null = null,
+  opts: { create?: boolean } = {},
 ): { key: Buffer; source: string } {
   if (command) return { key: keyFromCommand(command), source: 'BULWARK_MASTER_KEY_COMMAND' };
   if (fromEnv) {
@@ -60,6 +61,9 @@ export function loadMasterKey(
     return { key, source: 'BULWARK_MASTER_KEY' };
   }
   const file = path.resolve(dataDir, 'master.key');
+  if (opts.create === false && !fs.existsSync(file)) {
+    throw new MasterKeyError(`no master key: ${file} does not exist (BULWARK_MASTER_KEY, BULWARK_MASTER_KEY_COMMAND)`);
+  }
   if (!fs.existsSync(file)) {
     fs.mkdirSync(path.dirname(file), { recursive: true });
     // 'wx' fails if another process created it first; then we read theirs.
@@ -69,9 +73,28 @@ export function loadMasterKey(
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
     }
   }
-  const mode = fs.statSync(file).mode & 0o077;
+  return { key: readKeyFile(file), source: file };
+}
+
+/** A key file: readable by its owner only, holding base64 of 32 bytes. */
+export function readKeyFile(file: string): Buffer {
+  let mode: number;
+  try {
+    mode = fs.statSync(file).mode & 0o077;
+  } catch (e) {
+    throw new MasterKeyError(`cannot read ${file} (${(e as NodeJS.ErrnoException).code})`);
+  }
   if (mode !== 0) throw new MasterKeyError(`${file} must be readable by its owner only (chmod 600)`);
   const key = Buffer.from(fs.readFileSync(file, 'utf8').trim(), 'base64');
   if (key.length !== 32) throw new MasterKeyError(`${file} does not hold base64 of 32 bytes`);
-  return { key, source: file };
+  return key;
+}
+
+/** A key given as base64 of 32 bytes in `variable`. */
+export function keyFromBase64(text: string, variable: string): Buffer {
+  const key = Buffer.from(text.trim(), 'base64');
+  if (key.length !== 32 || key.toString('base64') !== text.trim()) {
+    throw new MasterKeyError(`${variable} must be base64 of exactly 32 bytes`);
+  }
+  return key;
 }

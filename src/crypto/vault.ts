@@ -105,3 +105,19 @@ export class KeyRing {
     return plain.toString('utf8');
   }
 }
+
+/**
+ * The data key `wrapped` holds under `keyId`, wrapped again by `next`; null
+ * when `master` does not unwrap it. Re-wrapping under a new master key keeps
+ * every data key (and so every sealed record) as it is.
+ */
+export function rewrapKey(master: Buffer, next: Buffer, keyId: number, wrapped: string): string | null {
+  const key = open(master, wrapped, wrapAad(keyId));
+  if (!key || key.length !== 32) return null;
+  return seal(next, key, wrapAad(keyId));
+}
+
+/** Whether `master` unwraps the data key stored under `keyId`. */
+export function unwraps(master: Buffer, keyId: number, wrapped: string): boolean {
+  return open(master, wrapped, wrapAad(keyId))?.length === 32;
+}

@@ -1,5 +1,8 @@
 import { type AuditActor, appendAudit } from '../audit/log.js';
 import { ENTITY_TYPES } from '../domain/catalogue.js';
+import { type AccountKind, entityAccountIdentity, userKey } from '../domain/credentials.js';
+import { decodeAccountPassword } from '../domain/entity-accounts.js';
+import { checkName } from '../domain/names.js';
 import { bumpAuthzVersion } from '../store/authz.js';
 import type { Dialect, Store, Tx } from '../store/db.js';
 import { nameKey } from '../store/directory.js';
@@ -24,6 +27,7 @@ import {
   PARENT_KIND,
   parseKind,
 } from '../store/entities.js';
+import type { Vault } from '../store/vault.js';
 
 // The bulk entity importer (POST Entities/Import, `bulwark import`, POST
 // Entities): each line's shape checked here, its names resolved against the
@@ -60,7 +64,20 @@ export interface EntitySpec {
   appId: number | null;
   /** A client's operating system; null: not said. */
   os: ClientOs | null;
+  /**
+   * The entity's service account (`"account":{"userName","password"}`, the
+   * password base64 as JSON carries secrets here): a client's or an
+   * instance's impersonation user, a subclient's UNC-path user.
+   */
+  account: { userName: string; password: string } | null;
 }
+
+/** Which stored account an import line's `account` is, by the kind of entity. */
+const ACCOUNT_OF: Partial<Record<EntityKind, AccountKind>> = {
+  client: 'clientImpersonation',
+  instance: 'instanceImpersonation',
+  subclient: 'subclientUnc',
+};
 
 export const CLIENT_OSES = ['Windows', 'Linux'] as const;
 export type ClientOs = (typeof CLIENT_OSES)[number];
@@ -113,6 +130,8 @@ export interface ImportOptions {
   batchSize?: number;
   /** Recorded in the audit details (e.g. the file name). */
   source?: string;
+  /** Seals the passwords of lines with an `account`; without it such lines are refused. */
+  vault?: Vault;
 }
 
 export interface ImportSummary {
@@ -223,11 +242,32 @@ export function parseEntitySpec(v: unknown): Parsed<EntitySpec> {
     os = CLIENT_OSES.find((x) => typeof o.os === 'string' && x.toLowerCase() === o.os.trim().toLowerCase()) ?? null;
     if (!os) return { ok: false, message: `os must be one of ${CLIENT_OSES.join(', ')}` };
   }
-  return { ok: true, value: { kind, name, company, parent, clientGroups, appId, os } };
+  let account: EntitySpec['account'] = null;
+  if (o.account !== undefined && o.account !== null) {
+    if (!ACCOUNT_OF[kind]) return { ok: false, message: 'only a client, an instance or a subclient has an account' };
+    if (typeof o.account !== 'object' || Array.isArray(o.account)) {
+      return { ok: false, message: 'account must be an object {"userName","password"}' };
+    }
+    const a = o.account as Record<string, unknown>;
+    const user = checkName(a.userName, 256);
+    if (!user.ok) return { ok: false, message: `account.userName ${user.problem}` };
+    const password = decodeAccountPassword(a.password);
+    if (!password.ok) return { ok: false, message: `account.password ${password.problem}` };
+    account = { userName: user.value, password: password.value };
+  }
+  return { ok: true, value: { kind, name, company, parent, clientGroups, appId, os, account } };
 }
 
 interface PendingRow extends EntityInsertRow {
   line: number;
+}
+
+interface PendingAccount {
+  entity_id: number;
+  kind: AccountKind;
+  company_id: number;
+  userName: string;
+  password: string;
 }
 
 /** A resolution that failed, as the line's error. */
@@ -272,6 +312,9 @@ export class EntityImporter {
   private pending: PendingRow[] = [];
   private pendingMembers: Array<{ group_id: number; client_id: number }> = [];
   private pendingAttrs: Array<{ entity_id: number; app_id: number | null; os: string | null }> = [];
+  private pendingAccounts: PendingAccount[] = [];
+  /** Accounts stored in the current transaction (for its audit record; never their passwords). */
+  private txAccounts = 0;
   /** The INSERTs of the batch being written. */
   private inflight: Promise<void> = Promise.resolve();
   /** Created in the current transaction: company → type → count, and the line range. */
@@ -293,6 +336,7 @@ export class EntityImporter {
   async begin(tx: Tx): Promise<void> {
     this.tx = tx;
     this.txCreated = new Map();
+    this.txAccounts = 0;
     this.txLines = null;
     if (this.dialect === 'sqlite') {
       // The transaction began immediate: no other writer runs until it ends.
@@ -361,6 +405,9 @@ export class EntityImporter {
       parentId = p;
     }
     if (spec.clientGroups.length > 0 && kind !== 'client') return fail('invalid', 'only a client has clientGroups');
+    if (spec.account && !this.opts.vault) {
+      return fail('invalid', 'accounts cannot be imported here: no master key is configured');
+    }
     const parentKey = parentId ?? 0;
     const key = nameKey(spec.name);
     const scope = `${companyId}/${type}/${parentKey}`;
@@ -399,6 +446,14 @@ export class EntityImporter {
     for (const g of groups) this.pendingMembers.push({ group_id: g, client_id: id });
     if (spec.appId !== null || spec.os !== null)
       this.pendingAttrs.push({ entity_id: id, app_id: spec.appId, os: spec.os });
+    if (spec.account) {
+      this.pendingAccounts.push({
+        entity_id: id,
+        kind: ACCOUNT_OF[kind] as AccountKind,
+        company_id: companyId,
+        ...spec.account,
+      });
+    }
     return id;
   }
 
@@ -535,15 +590,17 @@ export class EntityImporter {
     const rows = this.pending;
     const members = this.pendingMembers;
     const attrs = this.pendingAttrs;
+    const accounts = this.pendingAccounts;
     this.pending = [];
     this.pendingMembers = [];
     this.pendingAttrs = [];
+    this.pendingAccounts = [];
     const batch = this.opts.batchSize ?? 1000;
     if (this.dialect === 'postgres' && rows.length >= batch && this.idPool.length < batch) {
       // More lines are likely: reserve their ids now, not behind this batch's INSERT.
       await this.reserveIds(batch);
     }
-    this.inflight = this.write(rows, members, attrs);
+    this.inflight = this.write(rows, members, attrs, accounts);
     // A failure surfaces at the next flush() or drain(), never as an unhandled rejection.
     this.inflight.catch(() => {});
   }
@@ -566,6 +623,7 @@ export class EntityImporter {
     rows: PendingRow[],
     members: Array<{ group_id: number; client_id: number }>,
     attrs: Array<{ entity_id: number; app_id: number | null; os: string | null }> = [],
+    accounts: PendingAccount[] = [],
   ): Promise<void> {
     const written = new Set<number>();
     const batch = this.opts.batchSize ?? 1000;
@@ -620,6 +678,33 @@ export class EntityImporter {
       await insertEntityAttributes(this.db, chunk);
     }
     for (const chunk of chunks(members, batch)) await insertGroupMembers(this.db, this.dialect, chunk);
+    // Service accounts, each password sealed to its entity and kind, for the rows that went in.
+    const taken = accounts.filter((a) => written.has(a.entity_id));
+    if (taken.length > 0) {
+      const seal = await (this.opts.vault as Vault).sealer(this.db);
+      const at = this.opts.clock().toISOString();
+      for (const chunk of chunks(taken, batch)) {
+        await this.db
+          .insertInto('entity_accounts')
+          .values(
+            chunk.map((a) => {
+              const s = seal(entityAccountIdentity(a.entity_id, a.kind), a.password);
+              return {
+                entity_id: a.entity_id,
+                kind: a.kind,
+                company_id: a.company_id,
+                user_name: a.userName,
+                user_key: userKey(a.userName),
+                key_id: s.keyId,
+                secret: s.secret,
+                updated_at: at,
+              };
+            }),
+          )
+          .execute();
+      }
+      this.txAccounts += taken.length;
+    }
   }
 
   /** Whether the current transaction created anything. */
@@ -646,7 +731,14 @@ export class EntityImporter {
         targetType: 'entities',
         targetName: `${created} entities`,
         outcome: 'success',
-        details: { created, byType, lines, partial: this.opts.partial, ...extra },
+        details: {
+          created,
+          byType,
+          lines,
+          partial: this.opts.partial,
+          ...(this.txAccounts > 0 ? { accounts: this.txAccounts } : {}),
+          ...extra,
+        },
         sourceAddr: this.opts.sourceAddr,
         at: this.opts.clock(),
       });
@@ -766,7 +858,7 @@ export async function createEntityFromSpec(
   tx: Tx,
   dialect: Dialect,
   value: unknown,
-  opts: Pick<ImportOptions, 'actor' | 'clock' | 'defaultCompanyId' | 'access'>,
+  opts: Pick<ImportOptions, 'actor' | 'clock' | 'defaultCompanyId' | 'access' | 'vault'>,
 ): Promise<{ ok: true; result: ImportResult } | { ok: false; error: ImportLineError }> {
   let result: ImportResult | undefined;
   let error: ImportLineError | undefined;

@@ -10,6 +10,7 @@ import type { Executor } from '../../store/db.js';
 import { pathId } from '../actor.js';
 import { type Requirement, type Target, viewOf } from '../authorize.js';
 import { sendCs } from '../codec.js';
+import { accountOut } from '../entity/accounts.js';
 import { principalOf } from '../plugin.js';
 
 // The product's navigation down to a subclient, as cvpysdk reads it
@@ -310,7 +311,8 @@ export function registerNavigationRoutes(app: FastifyInstance, ctx: AppContext):
                   ...subclientProperties(c, s),
                   fsSubClientProp: { isDDBSubclient: false },
                   content: [],
-                  impersonateUser: {},
+                  // The UNC-path account's user name, never its password (src/commserve/entity/accounts.ts).
+                  impersonateUser: await accountOut(db, s.id, 'subclientUnc'),
                   proxyClient: {},
                   planEntity: {},
                 },

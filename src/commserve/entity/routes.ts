@@ -37,6 +37,7 @@ import { readName } from '../names.js';
 import { PagingQuery, readPaging } from '../paging.js';
 import { principalOf } from '../plugin.js';
 import { Bool, toBool } from '../schema.js';
+import { accountOut, registerAccountRoutes } from './accounts.js';
 
 // ---------------------------------------------------------------------------
 // Who may do what: seeing an entity takes View on it; creating, renaming and
@@ -94,6 +95,12 @@ export const CreateEntityBody = Type.Object({
   clientGroups: Type.Optional(Type.Array(NameText, { maxItems: 1000 })),
   appId: Type.Optional(Type.Integer()),
   os: Type.Optional(Type.String({ maxLength: 40 })),
+  account: Type.Optional(
+    Type.Object({
+      userName: Type.Optional(Type.String({ maxLength: 256 })),
+      password: Type.Optional(Type.String({ maxLength: 8192 })),
+    }),
+  ),
 });
 export type CreateEntityBody = Static<typeof CreateEntityBody>;
 
@@ -161,6 +168,7 @@ export function registerEntityRoutes(app: FastifyInstance, ctx: AppContext): voi
       done(null, body);
     });
     routes(scope, ctx);
+    registerAccountRoutes(scope, ctx);
   });
 }
 
@@ -230,6 +238,7 @@ function routes(app: FastifyInstance, ctx: AppContext): void {
           clock: ctx.clock,
           defaultCompanyId: p.companyId,
           access: accessOf(view, p),
+          vault: ctx.vault,
           onResult: (x: ImportResult) => results.push({ line: x.line, entityType: x.entityType, entityId: x.entityId }),
           onError: (e) => errors.push(e),
         });
@@ -256,6 +265,7 @@ function routes(app: FastifyInstance, ctx: AppContext): void {
           clock: () => now,
           defaultCompanyId: p.companyId,
           access: accessOf(view, p),
+          vault: ctx.vault,
         });
         if (!r.ok) throw new CsError(ERROR_OF[r.error.kind], r.error.message);
         const e = r.result;
@@ -427,7 +437,12 @@ function routes(app: FastifyInstance, ctx: AppContext): void {
             clientGroupId: id,
             clientGroupName: view.entity({ type: ENTITY_TYPES.clientGroup, id })?.name ?? '',
           })),
-          clientProps: { companyId: e.company_id, ...more.clientProps },
+          clientProps: {
+            companyId: e.company_id,
+            ...more.clientProps,
+            // The client's impersonation account (user name only; src/commserve/entity/accounts.ts).
+            impersonateUser: await accountOut(db, e.id, 'clientImpersonation'),
+          },
         },
       ],
     });
