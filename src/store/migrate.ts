@@ -7,6 +7,7 @@ import * as m0004 from './migrations/0004_passkeys.js';
 import * as m0005 from './migrations/0005_catalogue.js';
 import * as m0007 from './migrations/0007_credentials.js';
 import * as m0008 from './migrations/0008_file_devices.js';
+import * as m0009 from './migrations/0009_account_user_keys.js';
 
 export interface MigrationContext {
   dialect: Dialect;
@@ -26,6 +27,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { name: '0005_catalogue', ...m0005 },
   { name: '0007_credentials', ...m0007 },
   { name: '0008_file_devices', ...m0008 },
+  { name: '0009_account_user_keys', ...m0009 },
 ];
 
 // A fixed advisory-lock key ("bulwark" in ASCII, folded into an int4).
