@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Sealed } from '../crypto/vault.js';
 import { type AccountKind, credentialIdentity, entityAccountIdentity, userKey } from '../domain/credentials.js';
 import { nameKey } from '../domain/names.js';
@@ -419,4 +420,56 @@ export async function rewriteCredentialAccount(tx: Tx, seal: Sealer, id: number,
     .where('id', '=', id)
     .executeTakeFirst();
   return Number(r.numUpdatedRows) === 1;
+}
+
+/** Rows per batched statement: 3 parameters each, well under either store's limit. */
+const REWRITE_BATCH = 500;
+
+/**
+ * Rewrites many accounts' user name and/or password with a few statements
+ * (an UPDATE … FROM VALUES per batch, which both stores run), each password
+ * sealed to its own row. Returns how many rows were updated; a caller that
+ * expects all of them treats fewer as a vanished row.
+ */
+export async function rewriteAccounts(
+  tx: Tx,
+  seal: Sealer,
+  accounts: ReadonlyArray<{ entityId: number; kind: AccountKind }>,
+  credentialIds: readonly number[],
+  ch: AccountRewrite,
+): Promise<number> {
+  const at = ch.at.toISOString();
+  const names =
+    ch.userName === undefined ? sql`` : sql`, user_name = ${ch.userName}, user_key = ${userKey(ch.userName)}`;
+  // One sealer call per row; every row of a batch shares the active key.
+  let keyId: number | null = null;
+  const sealed = (identity: string) => {
+    if (ch.password === undefined) return null;
+    const s = seal(identity, ch.password);
+    keyId = s.keyId;
+    return s.secret;
+  };
+  const secret = ch.password === undefined ? sql`` : sql`, secret = v.column3, key_id = v.column4`;
+  let updated = 0;
+  for (let i = 0; i < accounts.length; i += REWRITE_BATCH) {
+    const rows = accounts.slice(i, i + REWRITE_BATCH).map((a) => {
+      const s = sealed(entityAccountIdentity(a.entityId, a.kind));
+      return sql`(cast(${a.entityId} as integer), ${a.kind}, ${s ?? ''}, cast(${keyId ?? 0} as integer))`;
+    });
+    const r = await sql`update entity_accounts set updated_at = ${at}${names}${secret}
+      from (values ${sql.join(rows)}) as v
+      where entity_accounts.entity_id = v.column1 and entity_accounts.kind = v.column2`.execute(tx);
+    updated += Number(r.numAffectedRows ?? 0);
+  }
+  for (let i = 0; i < credentialIds.length; i += REWRITE_BATCH) {
+    const rows = credentialIds.slice(i, i + REWRITE_BATCH).map((id) => {
+      const s = sealed(credentialIdentity(id));
+      return sql`(cast(${id} as integer), ${''}, ${s ?? ''}, cast(${keyId ?? 0} as integer))`;
+    });
+    const r = await sql`update credentials set updated_at = ${at}${names}${secret}
+      from (values ${sql.join(rows)}) as v
+      where credentials.id = v.column1`.execute(tx);
+    updated += Number(r.numAffectedRows ?? 0);
+  }
+  return updated;
 }

@@ -628,34 +628,49 @@ describe('atomicity and what the store holds', () => {
     const rec = await addRecord(t, 0, 'svc', 'corp\\svc', 'Right-Passw0rd');
     const before = await snapshot(t);
     const audits = await t.store.db.selectFrom('audit_log').select('seq').execute();
-    // The fourth account's update fails inside the transaction (after three were written).
-    const victim = ids[3] as number;
-    if (DIALECT === 'sqlite') {
-      await t.store.db.executeQuery(
-        rawSql(
-          `create trigger fail_midway before update on entity_accounts when old.entity_id = ${victim} begin select raise(abort, 'injected fault'); end`,
-        ),
+    // First the fourth account's update fails (three rows written before it, in the same statement);
+    // then the record's, in the statement after every entity-bound account was written.
+    const faults: Array<[table: string, column: string, id: number]> = [
+      ['entity_accounts', 'entity_id', ids[3] as number],
+      ['credentials', 'id', rec],
+    ];
+    for (const [table, column, id] of faults) {
+      if (DIALECT === 'sqlite') {
+        await t.store.db.executeQuery(
+          rawSql(
+            `create trigger fail_midway before update on ${table} when old.${column} = ${id} begin select raise(abort, 'injected fault'); end`,
+          ),
+        );
+      } else {
+        await t.store.db.executeQuery(
+          rawSql(
+            `create or replace function fail_midway() returns trigger language plpgsql as $$ begin raise exception 'injected fault'; end $$`,
+          ),
+        );
+        await t.store.db.executeQuery(
+          rawSql(
+            `create trigger fail_midway before update on ${table} for each row when (old.${column} = ${id}) execute function fail_midway()`,
+          ),
+        );
+      }
+      const res = await post(
+        jsonReq({ preview: 0, oldUser: 'corp\\svc', oldPassword: 'Right-Passw0rd', newPassword: 'Next-Passw0rd' }),
       );
-    } else {
+      expect(res.statusCode, table).toBe(500);
+      expect(res.body).not.toContain('injected');
+      expect(await snapshot(t)).toEqual(before);
+      expect((await recordOf(t, rec))?.password).toBe('Right-Passw0rd');
+      expect(await t.store.db.selectFrom('audit_log').select('seq').execute()).toHaveLength(audits.length);
       await t.store.db.executeQuery(
-        rawSql(
-          `create function fail_midway() returns trigger language plpgsql as $$ begin raise exception 'injected fault'; end $$`,
-        ),
-      );
-      await t.store.db.executeQuery(
-        rawSql(
-          `create trigger fail_midway before update on entity_accounts for each row when (old.entity_id = ${victim}) execute function fail_midway()`,
-        ),
+        rawSql(DIALECT === 'sqlite' ? 'drop trigger fail_midway' : `drop trigger fail_midway on ${table}`),
       );
     }
-    const res = await post(
+    // Without the fault the same request applies.
+    const ok = await post(
       jsonReq({ preview: 0, oldUser: 'corp\\svc', oldPassword: 'Right-Passw0rd', newPassword: 'Next-Passw0rd' }),
     );
-    expect(res.statusCode).toBe(500);
-    expect(res.body).not.toContain('injected');
-    expect(await snapshot(t)).toEqual(before);
-    expect((await recordOf(t, rec))?.password).toBe('Right-Passw0rd');
-    expect(await t.store.db.selectFrom('audit_log').select('seq').execute()).toHaveLength(audits.length);
+    expect(codeOf(ok)).toBe(0);
+    expect((await recordOf(t, rec))?.password).toBe('Next-Passw0rd');
   });
 
   it('after apply no table holds the new password, in clear or base64', async () => {

@@ -11,8 +11,7 @@ import {
   entityAccountsByUserKey,
   openAccount,
   openCredential,
-  rewriteCredentialAccount,
-  rewriteEntityAccount,
+  rewriteAccounts,
   type Sealer,
 } from '../../../store/credentials.js';
 import type { Executor, Tx } from '../../../store/db.js';
@@ -182,15 +181,9 @@ export async function applyChange(
   change: Change,
   at: Date,
 ): Promise<boolean> {
-  const ch = { ...change, at };
-  for (const c of affected) {
-    const done =
-      c.source === 'entity'
-        ? await rewriteEntityAccount(tx, seal, c.entityId, c.kind, ch)
-        : await rewriteCredentialAccount(tx, seal, c.id, ch);
-    if (!done) return false;
-  }
-  return true;
+  const accounts = affected.flatMap((c) => (c.source === 'entity' ? [{ entityId: c.entityId, kind: c.kind }] : []));
+  const records = affected.flatMap((c) => (c.source === 'credential' ? [c.id] : []));
+  return (await rewriteAccounts(tx, seal, accounts, records, { ...change, at })) === affected.length;
 }
 
 // -- the preview: GuiServer_ModifyCredsResp -----------------------------------
