@@ -49,12 +49,19 @@ describe('userKey', () => {
 
   it('is idempotent, and no name but an empty one has the empty key', () => {
     fc.assert(
-      fc.property(fc.string({ maxLength: 40 }), (s) => {
-        const k = userKey(s);
-        expect(userKey(k)).toBe(k);
-        const hasUser = s.includes('\\') ? s.slice(s.indexOf('\\') + 1).trim() !== '' : s.trim() !== '';
-        expect(k === '').toBe(!hasUser);
-      }),
+      fc.property(
+        fc.oneof(
+          fc.string({ maxLength: 40 }),
+          fc.string({ unit: fc.constantFrom('\\', '@', '.', ' ', 'a', 'B', '\u00e9'), maxLength: 12 }),
+        ),
+        (s) => {
+          const k = userKey(s);
+          expect(userKey(k)).toBe(k);
+          const hasUser = s.includes('\\') ? s.slice(s.indexOf('\\') + 1).trim() !== '' : s.trim() !== '';
+          expect(k === '').toBe(!hasUser);
+        },
+      ),
+      { numRuns: 2000 },
     );
   });
 
@@ -66,6 +73,8 @@ describe('userKey', () => {
     expect(userKey('@svc')).toBe('@svc');
     expect(userKey('svc@')).toBe('svc@');
     expect(userKey('a@b@corp')).toBe('corp\\a@b');
+    expect(userKey('\\svc@corp')).toBe('\\svc@corp');
+    expect(userKey('.\\svc@corp')).not.toBe(userKey('svc@corp'));
     expect(userKey('prodcert\\')).toBe('');
     expect(userKey('   ')).toBe('');
   });

@@ -53,7 +53,9 @@ export type AccountKind = (typeof ACCOUNT_KINDS)[number];
  *   `prodcert\admin` (a NetBIOS name cannot be derived from a DNS name).
  * - A bare `user`, `.\user` (this machine) and `\user` are the local account
  *   `user`, which never equals any `domain\user`. An `@` at either end is part
- *   of a bare name (`@svc` is `@svc`).
+ *   of a bare name (`@svc` is `@svc`). A local name holding an inner `@`
+ *   (`\\svc@corp`, `.\\svc@corp`) is not the UPN `svc@corp`: its key keeps the
+ *   leading backslash.
  *
  * An empty name, or one whose user part is empty (`prodcert\`), has the key
  * `''`, which no stored account holds and no lookup is made for.
@@ -68,7 +70,10 @@ export function userKey(userName: string): string {
     }
   }
   if (user === '') return '';
-  return domain === null || domain === '.' || domain === '' ? nameKey(user) : `${nameKey(domain)}\\${nameKey(user)}`;
+  if (domain !== null && domain !== '.' && domain !== '') return `${nameKey(domain)}\\${nameKey(user)}`;
+  // A local name that would read otherwise (`\svc@corp`, `\a\b`) keeps a leading backslash, so a key read again is itself.
+  const at = user.lastIndexOf('@');
+  return (at > 0 && at < user.length - 1) || user.includes('\\') ? `\\${nameKey(user)}` : nameKey(user);
 }
 
 /** The associated data a Credential Manager record's secret is sealed to. */

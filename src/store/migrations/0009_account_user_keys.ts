@@ -25,7 +25,10 @@ function userKey(userName: string): string {
     }
   }
   if (user === '') return '';
-  return domain === null || domain === '.' || domain === '' ? nameKey(user) : `${nameKey(domain)}\\${nameKey(user)}`;
+  if (domain !== null && domain !== '.' && domain !== '') return `${nameKey(domain)}\\${nameKey(user)}`;
+  // A local name that would read otherwise (`\svc@corp`, `\a\b`) keeps a leading backslash, so a key read again is itself.
+  const at = user.lastIndexOf('@');
+  return (at > 0 && at < user.length - 1) || user.includes('\\') ? `\\${nameKey(user)}` : nameKey(user);
 }
 
 export async function up(db: Kysely<any>, _ctx: MigrationContext): Promise<void> {
