@@ -433,6 +433,13 @@ function goodBodies(k: string, freshToken: string): Array<{ body: unknown; type?
       ];
     case 'POST /CommCell/Credentials/action/delete':
       return [{ body: { credentialRecordInfo: [{ credentialRecord: { credentialName: 'xml cred' } }] } }];
+    case 'POST /User/AccountManagement':
+      return [
+        {
+          body: `<GuiServer_ModifyCredsReq preview="1" reason="a &amp; b" skipPasswordCheck="1"><credsInfo><oldCredentials userName="dom\\svc"/><newCredentials password="New &lt;pw&gt; 1"/></credsInfo></GuiServer_ModifyCredsReq>`,
+          type: 'application/xml',
+        },
+      ];
     case 'POST /V4/Credential':
       return [
         {

@@ -49,6 +49,16 @@ export const CS_ERRORS = {
   },
   OLD_PASSWORD_WRONG: { code: 1203, http: 200, message: 'The current password is incorrect' },
   INVALID_VALUE: { code: 1204, http: 200, message: 'A value in the request is not acceptable' },
+  NO_ACCOUNT_MATCHED: {
+    code: 1501,
+    http: 200,
+    message: 'No stored account you may see has that user name',
+  },
+  ACCOUNT_MANAGEMENT_LOCKED: {
+    code: 1502,
+    http: 200,
+    message: 'Account management is locked for you after repeated wrong old passwords; try again later',
+  },
   INTERNAL: { code: 1300, http: 500, message: 'Internal error' },
   PASSKEY_MISMATCH: { code: 1401, http: 200, message: 'The new passkey and its confirmation differ' },
   PASSKEY_EXISTS: { code: 1402, http: 200, message: 'A passkey is already set here; change it with EDIT' },

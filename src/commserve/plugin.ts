@@ -9,6 +9,7 @@ import { registerBaseRoutes } from './base/routes.js';
 import { registerBrowseRoutes } from './browse/routes.js';
 import { registerCatalogueRoutes } from './catalogue/routes.js';
 import { registerCommServeParsers, sendCs } from './codec.js';
+import { registerAccountManagementRoutes } from './credentials/account-management/routes.js';
 import { registerCredentialRoutes } from './credentials/routes.js';
 import { registerEntityRoutes } from './entity/routes.js';
 import { CS_ERRORS, CsError } from './errors.js';
@@ -141,4 +142,5 @@ export async function commServePlugin(app: FastifyInstance, ctx: AppContext): Pr
   registerBrowseRoutes(app, ctx);
   registerPasskeyRoutes(app, ctx);
   registerCredentialRoutes(app, ctx);
+  registerAccountManagementRoutes(app, ctx);
 }

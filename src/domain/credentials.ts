@@ -40,14 +40,40 @@ export const ACCOUNT_KINDS = ['subclientUnc', 'instanceImpersonation', 'clientIm
 export type AccountKind = (typeof ACCOUNT_KINDS)[number];
 
 /**
- * The key a stored account's user name is matched by: `domain\user` with each
- * part trimmed, NFC and lower-cased (src/domain/names.ts), as the platform
- * compares Windows account names. `PRODCERT\Admin`, ` prodcert\admin` and
- * `prodcert\ADMIN` are one key; `admin` (no domain) is another.
+ * The one key a stored account's user name is matched by (User/AccountManagement;
+ * stored as `user_key`, indexed). Two names are one account exactly when their
+ * keys are equal. Each part is trimmed, NFC and lower-cased (src/domain/names.ts),
+ * as the platform compares Windows account names:
+ *
+ * - `DOMAIN\user` (split at the first backslash) is `domain\user`:
+ *   `PRODCERT\Admin`, ` prodcert\admin` and `prodcert\ADMIN` are one key.
+ * - `user@domain` (a UPN, split at the last `@`, no backslash in it) is
+ *   `domain\user`: `admin@prodcert` is `prodcert\admin`. The domain is compared
+ *   as written: `admin@prodcert.example.com` is `prodcert.example.com\admin`, not
+ *   `prodcert\admin` (a NetBIOS name cannot be derived from a DNS name).
+ * - A bare `user`, `.\user` (this machine) and `\user` are the local account
+ *   `user`, which never equals any `domain\user`. An `@` at either end is part
+ *   of a bare name (`@svc` is `@svc`). A local name holding an inner `@`
+ *   (`\\svc@corp`, `.\\svc@corp`) is not the UPN `svc@corp`: its key keeps the
+ *   leading backslash.
+ *
+ * An empty name, or one whose user part is empty (`prodcert\`), has the key
+ * `''`, which no stored account holds and no lookup is made for.
  */
 export function userKey(userName: string): string {
-  const { domain, user } = splitLoginName(userName);
-  return domain === null ? nameKey(user) : `${nameKey(domain)}\\${nameKey(user)}`;
+  let { domain, user } = splitLoginName(userName);
+  if (domain === null && !userName.includes('\\')) {
+    const at = user.lastIndexOf('@');
+    if (at > 0 && at < user.length - 1) {
+      domain = user.slice(at + 1).trim();
+      user = user.slice(0, at).trim();
+    }
+  }
+  if (user === '') return '';
+  if (domain !== null && domain !== '.' && domain !== '') return `${nameKey(domain)}\\${nameKey(user)}`;
+  // A local name that would read otherwise (`\svc@corp`, `\a\b`) keeps a leading backslash, so a key read again is itself.
+  const at = user.lastIndexOf('@');
+  return (at > 0 && at < user.length - 1) || user.includes('\\') ? `\\${nameKey(user)}` : nameKey(user);
 }
 
 /** The associated data a Credential Manager record's secret is sealed to. */

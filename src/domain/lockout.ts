@@ -26,6 +26,13 @@ export const accountLockKey = (userId: number) => `acct:user:${userId}`;
  */
 export const unknownNameLockKey = (canonical: string) => `acct:name:${canonical}`;
 
+/**
+ * The throttle key of a caller's User/AccountManagement old-password checks:
+ * wrong old passwords lock the operation for that caller under ACCOUNT_POLICY
+ * (its login is not locked; a compromised session cannot guess on).
+ */
+export const accountManagementLockKey = (userId: number) => `acctmgmt:user:${userId}`;
+
 /** The throttle key of a source address. */
 export const addressLockKey = (addr: string) => `addr:${addr}`;
 

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Sealed } from '../crypto/vault.js';
 import { type AccountKind, credentialIdentity, entityAccountIdentity, userKey } from '../domain/credentials.js';
 import { nameKey } from '../domain/names.js';
@@ -319,4 +320,156 @@ function normalize<T extends { id: unknown; company_id: unknown; key_id: unknown
     key_id: Number(r.key_id),
     owner_user_id: r.owner_user_id === null ? null : Number(r.owner_user_id),
   } as unknown as CredentialRow;
+}
+
+// -- every stored account of one user name (User/AccountManagement) ----------
+
+/** Seals a secret to a row's identity (a `Vault.sealer` bound to one transaction). */
+export type Sealer = (identity: string, plaintext: string) => Sealed;
+
+/** Past this many companies, filter by company in memory: the user-name key alone is selective. */
+const IN_LIST_MAX = 500;
+
+/**
+ * Entity-bound accounts whose `user_key` is `key`, in these companies (all
+ * with `null`), by entity and kind. `forUpdate` locks the rows (PostgreSQL
+ * only: SQLite's writing transaction already holds the database).
+ */
+export async function entityAccountsByUserKey(
+  db: Executor,
+  key: string,
+  companyIds: readonly number[] | null,
+  forUpdate = false,
+): Promise<AccountRow[]> {
+  if (key === '' || companyIds?.length === 0) return [];
+  let q = db
+    .selectFrom('entity_accounts')
+    .select(['entity_id', 'kind', 'company_id', 'user_name', 'key_id', 'secret', 'updated_at'])
+    .where('user_key', '=', key)
+    .orderBy('entity_id')
+    .orderBy('kind');
+  if (companyIds !== null && companyIds.length <= IN_LIST_MAX) q = q.where('company_id', 'in', [...companyIds]);
+  if (forUpdate) q = q.forUpdate();
+  const within = companyIds === null ? null : new Set(companyIds);
+  return (await q.execute())
+    .map((r) => ({ ...r, entity_id: Number(r.entity_id), company_id: Number(r.company_id), key_id: Number(r.key_id) }))
+    .filter((r) => within === null || within.has(r.company_id));
+}
+
+/** Credential Manager records whose `user_key` is `key`, in these companies (all with `null`), by id. */
+export async function credentialsByUserKey(
+  db: Executor,
+  key: string,
+  companyIds: readonly number[] | null,
+  forUpdate = false,
+): Promise<CredentialRow[]> {
+  if (key === '' || companyIds?.length === 0) return [];
+  let q = db.selectFrom('credentials').select(CREDENTIAL_COLUMNS).where('user_key', '=', key).orderBy('id');
+  if (companyIds !== null && companyIds.length <= IN_LIST_MAX) q = q.where('company_id', 'in', [...companyIds]);
+  if (forUpdate) q = q.forUpdate();
+  const within = companyIds === null ? null : new Set(companyIds);
+  return (await q.execute()).map(normalize).filter((r) => within === null || within.has(r.company_id));
+}
+
+export interface AccountRewrite {
+  /** The new user name (its key is stored with it); absent: unchanged. */
+  userName?: string;
+  /** The new password, sealed with `seal`; absent: unchanged. */
+  password?: string;
+  at: Date;
+}
+
+function rewriteValues(identity: string, seal: Sealer, ch: AccountRewrite) {
+  const set: { updated_at: string; user_name?: string; user_key?: string; key_id?: number; secret?: string } = {
+    updated_at: ch.at.toISOString(),
+  };
+  if (ch.userName !== undefined) {
+    set.user_name = ch.userName;
+    set.user_key = userKey(ch.userName);
+  }
+  if (ch.password !== undefined) {
+    const sealed = seal(identity, ch.password);
+    set.key_id = sealed.keyId;
+    set.secret = sealed.secret;
+  }
+  return set;
+}
+
+/** Rewrites an entity-bound account's user name and/or password; false when it no longer exists. */
+export async function rewriteEntityAccount(
+  tx: Tx,
+  seal: Sealer,
+  entityId: number,
+  kind: AccountKind,
+  ch: AccountRewrite,
+): Promise<boolean> {
+  const r = await tx
+    .updateTable('entity_accounts')
+    .set(rewriteValues(entityAccountIdentity(entityId, kind), seal, ch))
+    .where('entity_id', '=', entityId)
+    .where('kind', '=', kind)
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows) === 1;
+}
+
+/** Rewrites a Credential Manager record's user name and/or password; false when it no longer exists. */
+export async function rewriteCredentialAccount(tx: Tx, seal: Sealer, id: number, ch: AccountRewrite): Promise<boolean> {
+  const r = await tx
+    .updateTable('credentials')
+    .set(rewriteValues(credentialIdentity(id), seal, ch))
+    .where('id', '=', id)
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows) === 1;
+}
+
+/** Rows per batched statement: 3 parameters each, well under either store's limit. */
+const REWRITE_BATCH = 500;
+
+/**
+ * Rewrites many accounts' user name and/or password with a few statements
+ * (an UPDATE … FROM VALUES per batch, which both stores run), each password
+ * sealed to its own row. Returns how many rows were updated; a caller that
+ * expects all of them treats fewer as a vanished row.
+ */
+export async function rewriteAccounts(
+  tx: Tx,
+  seal: Sealer,
+  accounts: ReadonlyArray<{ entityId: number; kind: AccountKind }>,
+  credentialIds: readonly number[],
+  ch: AccountRewrite,
+): Promise<number> {
+  const at = ch.at.toISOString();
+  const names =
+    ch.userName === undefined ? sql`` : sql`, user_name = ${ch.userName}, user_key = ${userKey(ch.userName)}`;
+  // One sealer call per row; every row of a batch shares the active key.
+  let keyId: number | null = null;
+  const sealed = (identity: string) => {
+    if (ch.password === undefined) return null;
+    const s = seal(identity, ch.password);
+    keyId = s.keyId;
+    return s.secret;
+  };
+  const secret = ch.password === undefined ? sql`` : sql`, secret = v.column3, key_id = v.column4`;
+  let updated = 0;
+  for (let i = 0; i < accounts.length; i += REWRITE_BATCH) {
+    const rows = accounts.slice(i, i + REWRITE_BATCH).map((a) => {
+      const s = sealed(entityAccountIdentity(a.entityId, a.kind));
+      return sql`(cast(${a.entityId} as integer), ${a.kind}, ${s ?? ''}, cast(${keyId ?? 0} as integer))`;
+    });
+    const r = await sql`update entity_accounts set updated_at = ${at}${names}${secret}
+      from (values ${sql.join(rows)}) as v
+      where entity_accounts.entity_id = v.column1 and entity_accounts.kind = v.column2`.execute(tx);
+    updated += Number(r.numAffectedRows ?? 0);
+  }
+  for (let i = 0; i < credentialIds.length; i += REWRITE_BATCH) {
+    const rows = credentialIds.slice(i, i + REWRITE_BATCH).map((id) => {
+      const s = sealed(credentialIdentity(id));
+      return sql`(cast(${id} as integer), ${''}, ${s ?? ''}, cast(${keyId ?? 0} as integer))`;
+    });
+    const r = await sql`update credentials set updated_at = ${at}${names}${secret}
+      from (values ${sql.join(rows)}) as v
+      where credentials.id = v.column1`.execute(tx);
+    updated += Number(r.numAffectedRows ?? 0);
+  }
+  return updated;
 }

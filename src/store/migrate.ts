@@ -8,6 +8,7 @@ import * as m0005 from './migrations/0005_catalogue.js';
 import * as m0006 from './migrations/0006_catalogue_latest.js';
 import * as m0007 from './migrations/0007_credentials.js';
 import * as m0008 from './migrations/0008_file_devices.js';
+import * as m0009 from './migrations/0009_account_user_keys.js';
 
 export interface MigrationContext {
   dialect: Dialect;
@@ -29,6 +30,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { name: '0006_catalogue_latest', ...m0006 },
   { name: '0007_credentials', ...m0007 },
   { name: '0008_file_devices', ...m0008 },
+  { name: '0009_account_user_keys', ...m0009 },
 ];
 
 // A fixed advisory-lock key ("bulwark" in ASCII, folded into an int4).
