@@ -4,7 +4,6 @@ import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import type { DestinationStream } from 'pino';
 import { observeAuditAppends } from './audit/log.js';
 import { RefusalRecorder } from './audit/refusals.js';
-import { levelOf } from './auth/access-level.js';
 import { ApiKeyService } from './auth/api-keys.js';
 import { SessionService } from './auth/sessions.js';
 import { AuthzService } from './authz/service.js';
@@ -64,7 +63,7 @@ export async function buildApp(
     sessions: new SessionService(store, clock),
     authz: new AuthzService(store),
     refusals: new RefusalRecorder(store, clock, (err) => app.log.error({ err }, 'could not audit a refused request')),
-    apiKeys: new ApiKeyService(store, clock, async (userId) => levelOf(await ctx.authz.current(), userId)),
+    apiKeys: new ApiKeyService(store, clock),
     vault: new Vault(store, opts.masterKey ?? null),
     metrics: new Metrics(store, { processMetrics: opts.processMetrics }),
   };

@@ -11,6 +11,8 @@ declare module 'fastify' {
   }
   interface FastifyRequest {
     fdCaller: FdCaller | null;
+    /** Who a refused request claimed to be (a key's prefix, a login name), for the audit trail. */
+    fdClaim: AuditActor | null;
   }
 }
 
