@@ -93,7 +93,7 @@ export async function authenticate(ctx: AppContext, req: FastifyRequest, route: 
   if (!creds) throw new FdError('NOT_AUTHENTICATED');
   req.fdClaim = { userId: null, name: creds.name.slice(0, 200), companyId: null };
   if (creds.name.length > 512 || creds.password.length > 8192) throw new FdError('INVALID_CREDENTIALS');
-  const checked = await checkPassword(ctx.store, ctx.clock(), req.ip, creds.name, creds.password, 'login', {
+  const checked = await checkPassword(ctx, 'file-devices', ctx.clock(), req.ip, creds.name, creds.password, 'login', {
     dialect: 'file-devices',
     call: route.call,
   });
