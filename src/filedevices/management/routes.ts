@@ -61,17 +61,19 @@ export function registerManagementRoutes(app: FastifyInstance, ctx: AppContext):
   );
 
   // One management user by object id, user id or name; a user without a level is no management user (404).
-  app.withTypeProvider<TypeBoxTypeProvider>().get(
-    '/file-devices/management/users/:id',
-    { schema: { params: IdParams }, config: { fd: { call: 'getManagementUser', write: false } } },
-    async (req) => {
-      const ref = numberedRef(req.params.id);
-      const key = ref.by === 'name' ? nameKey(ref.name) : null;
-      const found = (await managementUsers()).find((m) =>
-        ref.by === 'id' ? m.user.id === ref.id : key !== null && nameKey(m.user.user_name) === key,
-      );
-      if (!found) throw new FdError('NOT_FOUND', 'no such management user');
-      return { user: userJson(found.user, found.level) };
-    },
-  );
+  app
+    .withTypeProvider<TypeBoxTypeProvider>()
+    .get(
+      '/file-devices/management/users/:id',
+      { schema: { params: IdParams }, config: { fd: { call: 'getManagementUser', write: false } } },
+      async (req) => {
+        const ref = numberedRef(req.params.id);
+        const key = ref.by === 'name' ? nameKey(ref.name) : null;
+        const found = (await managementUsers()).find((m) =>
+          ref.by === 'id' ? m.user.id === ref.id : key !== null && nameKey(m.user.user_name) === key,
+        );
+        if (!found) throw new FdError('NOT_FOUND', 'no such management user');
+        return { user: userJson(found.user, found.level) };
+      },
+    );
 }
