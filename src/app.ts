@@ -12,6 +12,7 @@ import { commServePlugin } from './commserve/plugin.js';
 import type { Config } from './config.js';
 import type { AppContext } from './context.js';
 import type { FdRoute } from './filedevices/calls.js';
+import { FdError } from './filedevices/errors.js';
 import { FILE_DEVICES_PREFIX, fileDevicesPlugin } from './filedevices/plugin.js';
 import { loggerOptions } from './http/logging.js';
 import { validatorCompiler } from './http/validation.js';
@@ -104,10 +105,11 @@ export async function buildApp(
     // and never echo the URL back.
     frameworkErrors: (error, req, reply) => {
       const status = error.statusCode ?? 400;
-      (reply as FastifyReply)
-        .code(status)
-        .header('x-request-id', req.id)
-        .send({ errorCode: status === 414 ? 1200 : 1000, errorMessage: 'The request URL is not valid' });
+      // Each dialect's own envelope: the file-devices one under its prefix.
+      const body = (req.url ?? '').toLowerCase().startsWith(`${FILE_DEVICES_PREFIX}/`)
+        ? new FdError('INVALID_INPUT', 'the request URL is not valid').body()
+        : { errorCode: status === 414 ? 1200 : 1000, errorMessage: 'The request URL is not valid' };
+      (reply as FastifyReply).code(status).header('x-request-id', req.id).send(body);
     },
     return503OnClosing: true,
   }) as unknown as FastifyInstance;

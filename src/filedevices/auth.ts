@@ -9,9 +9,21 @@ import type { FdCaller } from './caller.js';
 import type { FdRoute } from './calls.js';
 import { FdError } from './errors.js';
 
+/**
+ * A credential header, sent at most once. Node keeps the first of two
+ * Authorization headers and joins two X-Api-Key headers with ", ": either
+ * way the request is refused, so no proxy and server can disagree on which
+ * credential counted.
+ */
 const header = (req: FastifyRequest, name: string): string | undefined => {
   const v = req.headers[name];
-  return typeof v === 'string' ? v : undefined;
+  if (v === undefined) return undefined;
+  let seen = 0;
+  const raw = req.raw.rawHeaders;
+  for (let i = 0; i < raw.length; i += 2)
+    if ((raw[i] as string).length === name.length && raw[i]?.toLowerCase() === name) seen++;
+  if (Array.isArray(v) || seen > 1) throw new FdError('NOT_AUTHENTICATED', `send ${name} once`);
+  return v;
 };
 
 const KEY_REFUSALS: Record<KeyRefusal, string> = {
