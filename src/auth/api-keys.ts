@@ -53,12 +53,15 @@ export class ApiKeyService {
     presented: string,
     sourceAddr: string,
   ): Promise<{ ok: true; key: ResolvedKey } | { ok: false; why: KeyRefusal; prefix: string | null }> {
-    const prefix = presented.length === 54 ? checkKeyFormat(presented) : null;
-    if (prefix === null) return { ok: false, why: 'malformed', prefix: null };
+    if (presented.length !== 54) return { ok: false, why: 'malformed', prefix: null };
+    // The hash first: a cached hash came from a stored key, whose checksum held when it was
+    // made, so only a miss pays for the format and checksum check before the store is asked.
     const hash = keyHash(presented);
     const now = this.clock().getTime();
     let key = this.cache.get(hash);
     if (key && now - key.loadedAt >= KEY_CACHE_TTL_MS) key = undefined;
+    const prefix = key ? key.prefix : checkKeyFormat(presented);
+    if (prefix === null) return { ok: false, why: 'malformed', prefix: null };
     if (!key) {
       key = await this.load(hash, now);
       if (!key) return { ok: false, why: 'unknown', prefix };
