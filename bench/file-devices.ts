@@ -5,7 +5,8 @@
 // BENCH_KEYS (100 000) keys stored. Usage:
 //   npx tsx bench/file-devices.ts                          (SQLite in a temporary folder)
 //   BULWARK_DB=postgres://…/emptydb npx tsx bench/file-devices.ts   (an empty PostgreSQL database)
-// Knobs: BENCH_SECONDS=5, BENCH_KEYS=100000, BENCH_CONNECTIONS=16.
+// Knobs: BENCH_SECONDS=5, BENCH_KEYS=100000, BENCH_CONNECTIONS=16, BENCH_PROFILE=<dir> (the
+// server runs with node --cpu-prof, its profile written there on exit).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
@@ -27,7 +28,8 @@ const base = `http://127.0.0.1:${port}`;
 const basic = `Basic ${Buffer.from(`admin:${PASSWORD}`).toString('base64')}`;
 
 async function start(): Promise<ChildProcess> {
-  const child = spawn(process.execPath, compiledServer(), {
+  const profile = process.env.BENCH_PROFILE;
+  const child = spawn(process.execPath, compiledServer(profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : []), {
     env: {
       ...process.env,
       PORT: String(port),
@@ -142,6 +144,8 @@ try {
   console.log(`first use of a new key among ${KEYS + 2}: ${res.status}, ${(performance.now() - t0).toFixed(1)} ms`);
   await table(`${KEYS + 2} keys stored`);
 } finally {
+  const exited = new Promise((r) => child.once('exit', r));
   child.kill('SIGTERM');
+  await exited; // its profile, if any, is written by then
   fs.rmSync(dir, { recursive: true, force: true });
 }

@@ -4,7 +4,6 @@ import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import type { DestinationStream } from 'pino';
 import { observeAuditAppends } from './audit/log.js';
 import { RefusalRecorder } from './audit/refusals.js';
-import { levelOf } from './auth/access-level.js';
 import { ApiKeyService } from './auth/api-keys.js';
 import { SessionService } from './auth/sessions.js';
 import { AuthzService } from './authz/service.js';
@@ -13,6 +12,7 @@ import { commServePlugin } from './commserve/plugin.js';
 import type { Config } from './config.js';
 import type { AppContext } from './context.js';
 import type { FdRoute } from './filedevices/calls.js';
+import { FdError } from './filedevices/errors.js';
 import { FILE_DEVICES_PREFIX, fileDevicesPlugin } from './filedevices/plugin.js';
 import { loggerOptions } from './http/logging.js';
 import { validatorCompiler } from './http/validation.js';
@@ -64,7 +64,7 @@ export async function buildApp(
     sessions: new SessionService(store, clock),
     authz: new AuthzService(store),
     refusals: new RefusalRecorder(store, clock, (err) => app.log.error({ err }, 'could not audit a refused request')),
-    apiKeys: new ApiKeyService(store, clock, async (userId) => levelOf(await ctx.authz.current(), userId)),
+    apiKeys: new ApiKeyService(store, clock),
     vault: new Vault(store, opts.masterKey ?? null),
     metrics: new Metrics(store, { processMetrics: opts.processMetrics }),
   };
@@ -105,10 +105,11 @@ export async function buildApp(
     // and never echo the URL back.
     frameworkErrors: (error, req, reply) => {
       const status = error.statusCode ?? 400;
-      (reply as FastifyReply)
-        .code(status)
-        .header('x-request-id', req.id)
-        .send({ errorCode: status === 414 ? 1200 : 1000, errorMessage: 'The request URL is not valid' });
+      // Each dialect's own envelope: the file-devices one under its prefix.
+      const body = (req.url ?? '').toLowerCase().startsWith(`${FILE_DEVICES_PREFIX}/`)
+        ? new FdError('INVALID_INPUT', 'the request URL is not valid').body()
+        : { errorCode: status === 414 ? 1200 : 1000, errorMessage: 'The request URL is not valid' };
+      (reply as FastifyReply).code(status).header('x-request-id', req.id).send(body);
     },
     return503OnClosing: true,
   }) as unknown as FastifyInstance;

@@ -11,7 +11,9 @@ const FAST_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025
 const METHODS = new Set(['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEAD', 'OPTIONS']);
 
 export type LoginOutcome = 'success' | 'bad_credentials' | 'account_locked' | 'address_blocked' | 'disabled';
-export type LockoutKind = 'account' | 'address' | 'passkey';
+/** Which dialect a password came through (src/auth/password-check.ts counts both). */
+export type LoginDialect = 'commserve' | 'file-devices';
+export type LockoutKind = 'account' | 'address' | 'passkey' | 'account_management';
 export type PasskeyFailure = 'wrong' | 'locked';
 
 /**
@@ -38,13 +40,13 @@ export class Metrics {
   });
   readonly logins = new Counter({
     name: 'bulwark_logins_total',
-    help: 'Login attempts by outcome (success, bad_credentials, account_locked, address_blocked, disabled)',
-    labelNames: ['outcome'] as const,
+    help: 'Password checks by dialect (commserve Login; file-devices: each request authenticated by password) and outcome (success, bad_credentials, account_locked, address_blocked, disabled)',
+    labelNames: ['dialect', 'outcome'] as const,
     registers: [this.registry],
   });
   readonly lockouts = new Counter({
     name: 'bulwark_lockouts_total',
-    help: 'Locks applied: an account after failed logins, a source address, passkey operations',
+    help: 'Locks applied: an account after failed logins, a source address after failed logins (both dialects), passkey operations, AccountManagement after wrong old passwords',
     labelNames: ['kind'] as const,
     registers: [this.registry],
   });

@@ -69,8 +69,9 @@ describe('GET /metrics', () => {
 
   it('counts logins and failures, refusals, audit appends and permission-view reloads', async () => {
     const text = await scrape();
-    expect(value(text, 'bulwark_logins_total', { outcome: 'success' })).toBe(2);
-    expect(value(text, 'bulwark_logins_total', { outcome: 'bad_credentials' })).toBe(1);
+    expect(value(text, 'bulwark_logins_total', { dialect: 'commserve', outcome: 'success' })).toBe(2);
+    expect(value(text, 'bulwark_logins_total', { dialect: 'commserve', outcome: 'bad_credentials' })).toBe(1);
+    expect(value(text, 'bulwark_logins_total', { dialect: 'file-devices' })).toBe(0);
     expect(value(text, 'bulwark_refusals_total')).toBeGreaterThanOrEqual(1);
     // Every login, the company, the user: each wrote a record.
     expect(value(text, 'bulwark_audit_appends_total')).toBeGreaterThanOrEqual(5);
@@ -98,6 +99,7 @@ describe('GET /metrics', () => {
       status: (v) => /^[1-5][0-9]{2}$/.test(v),
       le: (v) => v === '+Inf' || Number.isFinite(Number(v)),
       outcome: (v) => ['success', 'bad_credentials', 'account_locked', 'address_blocked', 'disabled'].includes(v),
+      dialect: (v) => ['commserve', 'file-devices'].includes(v),
       kind: (v) => ['full', 'part', 'account', 'address', 'passkey'].includes(v),
       reason: (v) => ['wrong', 'locked'].includes(v),
       code: (v) => /^[0-9]{1,10}$/.test(v),
@@ -121,6 +123,57 @@ describe('GET /metrics', () => {
       headers: { 'x-forwarded-for': '127.0.0.1' },
     });
     expect(spoofed.statusCode).toBe(403);
+  });
+});
+
+describe('logins and lockouts, counted in one place for both dialects', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startApp();
+  });
+  afterAll(() => t.close());
+  const scrape = async () => (await t.inject({ method: 'GET', url: '/metrics' })).body;
+  const basic = (user: string, password: string, ip: string) =>
+    t.inject({
+      method: 'GET',
+      url: '/v9/storage/file-devices',
+      headers: { authorization: `Basic ${b64(`${user}:${password}`)}` },
+      remoteAddress: ip,
+    });
+  const login = (user: string, password: string, ip: string) =>
+    t.inject({
+      method: 'POST',
+      url: `${BASE}/Login`,
+      payload: { mode: 4, username: user, password: b64(password) },
+      remoteAddress: ip,
+    });
+  const logins = (text: string, dialect: string, outcome: string) =>
+    value(text, 'bulwark_logins_total', { dialect, outcome });
+
+  it('file-devices password checks by outcome, and the account lock and the address block they cause', async () => {
+    expect((await basic('admin', ADMIN_PASSWORD, '10.5.0.1')).statusCode).toBe(200);
+    expect((await basic('admin', ADMIN_PASSWORD, '10.5.0.1')).statusCode).toBe(200);
+    // Five wrong passwords lock the account (the fifth locks it), the sixth finds it locked.
+    for (let i = 0; i < 5; i++) expect((await basic('admin', 'Wrong-1', `10.5.1.${i + 1}`)).statusCode).toBe(401);
+    expect((await basic('admin', ADMIN_PASSWORD, '10.5.1.9')).json().errorCode).toBe('ACCOUNT_LOCKED');
+    // Thirty failures from one address (names that do not exist) block it; the next is throttled.
+    for (let i = 0; i < 30; i++) await basic(`ghost${i}`, 'x', '10.5.2.1');
+    expect((await basic('ghost', 'x', '10.5.2.1')).json().errorCode).toBe('ADDRESS_THROTTLED');
+    let text = await scrape();
+    expect(logins(text, 'file-devices', 'success')).toBe(2);
+    expect(logins(text, 'file-devices', 'bad_credentials')).toBe(35);
+    expect(logins(text, 'file-devices', 'account_locked')).toBe(1);
+    expect(logins(text, 'file-devices', 'address_blocked')).toBe(1);
+    expect(value(text, 'bulwark_lockouts_total', { kind: 'account' })).toBe(1);
+    expect(value(text, 'bulwark_lockouts_total', { kind: 'address' })).toBe(1);
+    expect(logins(text, 'commserve', 'success') + logins(text, 'commserve', 'bad_credentials')).toBe(0);
+    // The same lock answers a CommServe Login, counted under its own dialect.
+    await login('admin', ADMIN_PASSWORD, '10.5.3.1');
+    await login('ghost', 'x', '10.5.2.1');
+    text = await scrape();
+    expect(logins(text, 'commserve', 'account_locked')).toBe(1);
+    expect(logins(text, 'commserve', 'address_blocked')).toBe(1);
+    expect(value(text, 'bulwark_lockouts_total', { kind: 'account' })).toBe(1);
   });
 });
 

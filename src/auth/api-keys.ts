@@ -1,22 +1,16 @@
 import { LRUCache } from 'lru-cache';
-import {
-  type Access,
-  checkKeyFormat,
-  type KeyPowers,
-  type KeyType,
-  keyHash,
-  type UserLevel,
-} from '../domain/api-keys.js';
+import { type Access, checkKeyFormat, type KeyPowers, type KeyType, keyHash } from '../domain/api-keys.js';
 import { addressAllowed } from '../domain/cidr.js';
 import type { Store } from '../store/db.js';
 import { apiKeyByHash, touchApiKey } from '../store/file-devices.js';
 
 /**
- * How long a node trusts its cached view of a key (and of its owner's level
- * and state). Disabling or deleting a key, or disabling its owner or changing
- * the owner's password or groups, evicts it at once on the node that did it;
- * every other node, and an owner demoted by an association change, within
- * this bound.
+ * How long a node trusts its cached view of a key (and of its owner's
+ * enabled state). Disabling or deleting a key, or disabling its owner or
+ * changing the owner's password or groups, evicts it at once on the node that
+ * did it; every other node within this bound. The owner's access level is
+ * not cached here: it is read from the permission view at each request
+ * (src/filedevices/auth.ts), so a demotion counts from the next request.
  */
 export const KEY_CACHE_TTL_MS = 5_000;
 /** Keys cached per process; past it the least recently used goes. */
@@ -31,7 +25,7 @@ export interface ResolvedKey {
   enabled: boolean;
   /** The key's own powers, before its owner's cap. */
   powers: KeyPowers;
-  owner: { userId: number; name: string; companyId: number; usable: boolean; level: UserLevel | null };
+  owner: { userId: number; name: string; companyId: number; usable: boolean };
   lastUsedAt: number | null;
   /** When this node read it (the injected clock, so tests can move past the bound). */
   loadedAt: number;
@@ -49,8 +43,6 @@ export class ApiKeyService {
   constructor(
     private readonly store: Store,
     private readonly clock: () => Date,
-    /** The owner's current access level (from the permission view). */
-    private readonly levelOf: (userId: number) => Promise<UserLevel | null>,
   ) {}
 
   /**
@@ -61,12 +53,15 @@ export class ApiKeyService {
     presented: string,
     sourceAddr: string,
   ): Promise<{ ok: true; key: ResolvedKey } | { ok: false; why: KeyRefusal; prefix: string | null }> {
-    const prefix = presented.length === 54 ? checkKeyFormat(presented) : null;
-    if (prefix === null) return { ok: false, why: 'malformed', prefix: null };
+    if (presented.length !== 54) return { ok: false, why: 'malformed', prefix: null };
+    // The hash first: a cached hash came from a stored key, whose checksum held when it was
+    // made, so only a miss pays for the format and checksum check before the store is asked.
     const hash = keyHash(presented);
     const now = this.clock().getTime();
     let key = this.cache.get(hash);
     if (key && now - key.loadedAt >= KEY_CACHE_TTL_MS) key = undefined;
+    const prefix = key ? key.prefix : checkKeyFormat(presented);
+    if (prefix === null) return { ok: false, why: 'malformed', prefix: null };
     if (!key) {
       key = await this.load(hash, now);
       if (!key) return { ok: false, why: 'unknown', prefix };
@@ -107,7 +102,6 @@ export class ApiKeyService {
         name: row.owner_company_id === 0 ? row.user_name : `${row.domain_name}\\${row.user_name}`,
         companyId: row.owner_company_id,
         usable: row.owner_enabled === 1 && row.disable_login !== 1,
-        level: await this.levelOf(row.owner_user_id),
       },
       lastUsedAt: row.last_used_at === null ? null : Date.parse(row.last_used_at),
       loadedAt: now,

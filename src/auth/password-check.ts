@@ -9,6 +9,7 @@ import {
   unknownNameLockKey,
 } from '../domain/lockout.js';
 import { nameKey, splitLoginName } from '../domain/names.js';
+import type { LoginDialect, LoginOutcome, Metrics } from '../metrics.js';
 import type { Executor, Store } from '../store/db.js';
 import { companyByDomain, userByName } from '../store/directory.js';
 import type { Company, User } from '../store/schema.js';
@@ -54,14 +55,45 @@ export async function findAccount(
   };
 }
 
+const OUTCOME_METRIC: Record<Extract<PasswordOutcome, { ok: false }>['why'] | 'ok', LoginOutcome> = {
+  ok: 'success',
+  'address-throttled': 'address_blocked',
+  locked: 'account_locked',
+  'locked-now': 'bad_credentials',
+  failed: 'bad_credentials',
+  disabled: 'disabled',
+};
+
 /**
  * Checks a password; every failure is audited (as `operation`) in the
  * transaction that counts it. Success writes nothing, so the caller records
  * it with what it does next (a session, or nothing for a per-request check);
  * it clears the account's failures only when there were some.
+ *
+ * The one place logins and lockouts are counted in the metrics, for both
+ * dialects (`bulwark_logins_total{dialect,outcome}`,
+ * `bulwark_lockouts_total{kind="account"|"address"}`): a CommServe Login is
+ * one login; a file-devices request authenticated by password is one too.
  */
 export async function checkPassword(
+  env: { store: Store; metrics: Metrics },
+  dialect: LoginDialect,
+  now: Date,
+  addr: string,
+  rawName: string,
+  password: string,
+  operation: string,
+  details?: Record<string, unknown>,
+): Promise<PasswordOutcome> {
+  const out = await check(env.store, env.metrics, now, addr, rawName, password, operation, details);
+  env.metrics.logins.inc({ dialect, outcome: OUTCOME_METRIC[out.ok ? 'ok' : out.why] });
+  if (!out.ok && out.why === 'locked-now') env.metrics.lockouts.inc({ kind: 'account' });
+  return out;
+}
+
+async function check(
   store: Store,
+  metrics: Metrics,
   now: Date,
   addr: string,
   rawName: string,
@@ -103,9 +135,11 @@ export async function checkPassword(
       : await burnVerify(password);
 
   if (!ok || !account) {
+    let blockedNow = false;
     const outcome = await db.transaction().execute(async (tx) => {
       const acct = accountFailure(await readThrottle(tx, acctKey), now);
       const adr = addressFailure(await readThrottle(tx, addrKey), now);
+      blockedNow = adr.blockedNow;
       await writeThrottle(tx, acctKey, acct.state);
       await writeThrottle(tx, addrKey, adr.state);
       const companyId = account?.company.id ?? null;
@@ -126,6 +160,8 @@ export async function checkPassword(
       }
       return acct;
     });
+    // Counted after the commit: a transaction retried does not count twice.
+    if (blockedNow) metrics.lockouts.inc({ kind: 'address' });
     if (outcome.lockedNow) return { ok: false, why: 'locked-now', remaining: lockRemaining(outcome.state, now) };
     return { ok: false, why: 'failed', failures: outcome.state.failures };
   }

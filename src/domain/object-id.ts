@@ -46,8 +46,9 @@ export function numberedRef(s: string): ObjectRef {
   return id === null ? { by: 'name', name: s } : { by: 'id', id };
 }
 
-/** A reference to an API key: its object id or its prefix. */
+/** A reference to an API key: its object id or its prefix; anything else names no key (and is never looked up). */
 export function apiKeyRef(s: string): ObjectRef {
   const fields = decodeObjectId(s);
-  return { by: 'prefix', prefix: fields ? (fields[0] ?? '') : s };
+  const prefix = fields ? (fields[0] ?? '') : s;
+  return /^[A-Za-z0-9]{10}$/.test(prefix) ? { by: 'prefix', prefix } : { by: 'name', name: '\u0000' };
 }

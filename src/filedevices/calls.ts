@@ -9,6 +9,7 @@ export const CALL_IDS = [
   'listEthernetInterfaces',
   'getAccessLevel',
   'listManagementUsers',
+  'getManagementUser',
   'createApiKey',
   'listApiKeys',
   'getApiKey',

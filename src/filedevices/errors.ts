@@ -29,6 +29,8 @@ export type FdErrorName = keyof typeof FD_ERRORS;
 
 export class FdError extends Error {
   readonly http: number;
+  /** Set when the refusal is already in the audit trail (a failed password check audits itself). */
+  audited = false;
   constructor(
     readonly kind: FdErrorName,
     /** errorDetail.message: more precise than the catalogue's message; never carries a secret. */

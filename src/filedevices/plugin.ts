@@ -29,18 +29,23 @@ function toFdError(err: FastifyError): FdError {
 }
 
 /**
- * Refusals are security events, audited in the one trail (coalesced per actor,
- * route and status): a 403, and a 404 for a caller whose key is restricted
- * (how objects outside its restriction answer).
+ * Refusals are security events, audited here once, in the one trail
+ * (coalesced per actor, route and status): every 401 and 403, and a 404 for a
+ * caller whose key is restricted (how objects outside its restriction
+ * answer). A failed password check has audited itself (`audited`); a request
+ * refused before it has a caller is audited under what it claimed
+ * (`fdClaim`: a key's prefix, a login name, or anonymous), never the key.
  */
 async function auditRefusal(ctx: AppContext, req: FastifyRequest, e: FdError): Promise<void> {
+  if (e.audited) return;
   const c = req.fdCaller;
-  if (!c) return;
-  const restricted = c.powers.virtualServers !== null || c.powers.groups !== null;
-  if (!(e.http === 403 || (e.http === 404 && restricted))) return;
+  const restricted = c !== null && (c.powers.virtualServers !== null || c.powers.groups !== null);
+  if (!(e.http === 401 || e.http === 403 || (e.http === 404 && restricted))) return;
+  const actor = c ? actorOf(c) : req.fdClaim;
+  if (!actor) return;
   const params = (req.params ?? {}) as Record<string, unknown>;
   await ctx.refusals.record({
-    actor: actorOf(c),
+    actor,
     route: `${req.method} ${req.routeOptions.url ?? ''}`,
     target: Object.values(params).map(String).join('/').slice(0, 200),
     code: e.http,
@@ -61,6 +66,7 @@ export async function fileDevicesPlugin(app: FastifyInstance, ctx: AppContext): 
   });
   app.removeContentTypeParser('text/plain');
   app.decorateRequest('fdCaller', null);
+  app.decorateRequest('fdClaim', null);
 
   app.addHook('onRequest', async (req) => {
     const route = req.routeOptions.config.fd;

@@ -33,27 +33,20 @@ export async function attemptLogin(
   const now = ctx.clock();
   const addr = req.ip;
   const { db } = ctx.store;
-  const checked = await checkPassword(ctx.store, now, addr, rawName, password, 'login');
+  const checked = await checkPassword(ctx, 'commserve', now, addr, rawName, password, 'login');
   if (!checked.ok) {
     switch (checked.why) {
       case 'address-throttled':
-        ctx.metrics.logins.inc({ outcome: 'address_blocked' });
         throw new CsError('ADDRESS_THROTTLED', undefined, { retryAfter: checked.retryAfter });
       case 'locked':
       case 'locked-now':
-        if (checked.why === 'locked-now') {
-          ctx.metrics.logins.inc({ outcome: 'bad_credentials' });
-          ctx.metrics.lockouts.inc({ kind: 'account' });
-        } else ctx.metrics.logins.inc({ outcome: 'account_locked' });
         throw new CsError('ACCOUNT_LOCKED', undefined, {
           isAccountLocked: true,
           remainingLockTime: checked.remaining,
         });
       case 'failed':
-        ctx.metrics.logins.inc({ outcome: 'bad_credentials' });
         throw new CsError('LOGIN_FAILED', undefined, { isAccountLocked: false, loginAttempts: checked.failures });
       case 'disabled':
-        ctx.metrics.logins.inc({ outcome: 'disabled' });
         throw new CsError('LOGIN_DISABLED');
     }
   }
@@ -80,6 +73,5 @@ export async function attemptLogin(
     });
     return t;
   });
-  ctx.metrics.logins.inc({ outcome: 'success' });
   return { token, user, company };
 }

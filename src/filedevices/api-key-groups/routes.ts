@@ -3,16 +3,21 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { appendAudit } from '../../audit/log.js';
 import type { AppContext } from '../../context.js';
-import { withinCeiling } from '../../domain/api-keys.js';
-import { cidrWithin } from '../../domain/cidr.js';
 import { checkName, checkText, nameKey } from '../../domain/names.js';
 import { apiKeyObjectId, apiKeyRef, groupObjectId, numberedRef } from '../../domain/object-id.js';
 import type { Tx } from '../../store/db.js';
 import { isUniqueViolation } from '../../store/directory.js';
-import { type ApiKeyRow, apiKeyByPrefix, groupByRef, listGroups, membersOfGroups } from '../../store/file-devices.js';
+import {
+  type ApiKeyRow,
+  apiKeyByPrefix,
+  groupByRef,
+  groupsOfKeys,
+  listGroups,
+  membersOfGroups,
+} from '../../store/file-devices.js';
 import type { FdApiKeyGroup } from '../../store/schema.js';
 import { powersOf, specOfRow } from '../api-keys/keys.js';
-import { actorOf, callerOf, type FdCaller, seesGroup } from '../caller.js';
+import { actorOf, callerOf, type FdCaller, mayGive, seesGroup, seesKey } from '../caller.js';
 import { FdError } from '../errors.js';
 
 export const GroupBody = Type.Object(
@@ -66,14 +71,18 @@ export function registerApiKeyGroupRoutes(app: FastifyInstance, ctx: AppContext)
     return g;
   };
 
-  /** A key the caller may put in or take out of a group: one it sees and does not exceed. */
+  /**
+   * A key the caller may put in or take out of a group: one it sees (R8, R9: else 404, as a key
+   * that does not exist) and does not exceed (R6: else 403).
+   */
   const memberKey = async (c: FdCaller, ref: string) => {
     const k = apiKeyRef(ref);
     const row = k.by === 'prefix' ? await apiKeyByPrefix(db(), k.prefix) : undefined;
-    if (!row) throw new FdError('NOT_FOUND', `no API key ${JSON.stringify(ref.slice(0, 80))}`);
-    if (!withinCeiling(powersOf(specOfRow(row)), c.powers, cidrWithin)) {
-      throw new FdError('ACCESS_DENIED', 'that API key exceeds the caller');
+    const memberOf = row ? ((await groupsOfKeys(db(), [row.id])).get(row.id) ?? []) : [];
+    if (!row || !seesKey(c, specOfRow(row), memberOf)) {
+      throw new FdError('NOT_FOUND', `no API key ${JSON.stringify(ref.slice(0, 80))}`);
     }
+    mayGive(c, powersOf(specOfRow(row)), 'that API key');
     return row;
   };
 

@@ -188,10 +188,10 @@ describe('API keys', () => {
     expect((await fd(t, 'GET', 'file-devices/management/access-level', { key: k.key })).json().restApiAccess).toBe(
       'FULL_CONTROL',
     );
-    // Demoted to View: the key reads only (after the cache's bound).
+    // Demoted to View over HTTP (POST Security): the key's very next request reads only, no clock moved.
+    expect((await fd(t, 'GET', 'virtual-servers', { key: k.key })).statusCode).toBe(200); // cached now
     await setRole(t, admin, 'storage', 'Master', 'DELETE');
     await setRole(t, admin, 'storage', 'View', 'ADD');
-    t.clock.advance(6_000);
     const level = (await fd(t, 'GET', 'file-devices/management/access-level', { key: k.key })).json();
     expect(level).toMatchObject({ accessLevel: 'USER', restApiAccess: 'READ_ONLY' });
     expect((await fd(t, 'POST', 'virtual-servers/1/disable', { key: k.key })).statusCode).toBe(403);
@@ -205,6 +205,31 @@ describe('API keys', () => {
     // No level at all: 403.
     await commCellUser(t, admin, 'nobody', null);
     expect((await fd(t, 'GET', 'virtual-servers', userAuth('nobody'))).statusCode).toBe(403);
+  });
+
+  it("an owner stripped of every level over HTTP: the key's very next write is 403, audited once per burst without the key", async () => {
+    await commCellUser(t, admin, 'ops1', 'Master');
+    const k = await mintKey(t, { restApiAccess: 'FULL_CONTROL' }, userAuth('ops1'));
+    await createVs(t, 'evs-demote', '10.1.7.1', { key: k.key });
+    await setRole(t, admin, 'ops1', 'Master', 'DELETE');
+    // No clock moved: the level is read from the permission view at each request, not cached with the key.
+    for (let i = 0; i < 3; i++) {
+      const res = await fd(t, 'POST', 'virtual-servers/evs-demote/disable', { key: k.key });
+      expect(res.statusCode).toBe(403);
+      expect(res.json().errorDetail.message).toBe("the API key's owner has no file-devices access");
+    }
+    await t.ctx.refusals.flush();
+    const rows = await t.store.db
+      .selectFrom('audit_log')
+      .selectAll()
+      .where('operation', '=', 'access.denied')
+      .execute();
+    expect(rows.length).toBe(2); // the first, then one coalesced record of the other two
+    expect(rows[0]?.actor_name).toBe(`ops1 (api key ${k.apiKey.prefix})`);
+    expect(JSON.stringify(rows)).not.toContain(k.key.split('.')[1]);
+    // Given the level back, the same cached key writes again at once.
+    await setRole(t, admin, 'ops1', 'Master', 'ADD');
+    expect((await fd(t, 'POST', 'virtual-servers/evs-demote/disable', { key: k.key })).statusCode).toBe(204);
   });
 
   it("a tenant's administrator has no file-devices access at all", async () => {

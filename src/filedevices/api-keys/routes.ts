@@ -4,8 +4,8 @@ import type { FastifyInstance } from 'fastify';
 import { appendAudit } from '../../audit/log.js';
 import { levelOf } from '../../auth/access-level.js';
 import type { AppContext } from '../../context.js';
-import { ACCESS_LEVELS, KEY_TYPES, withinCeiling } from '../../domain/api-keys.js';
-import { cidrWithin, parseCidr } from '../../domain/cidr.js';
+import { ACCESS_LEVELS, KEY_TYPES } from '../../domain/api-keys.js';
+import { parseCidr } from '../../domain/cidr.js';
 import { checkText } from '../../domain/names.js';
 import { apiKeyRef, numberedRef } from '../../domain/object-id.js';
 import { loginName } from '../../domain/principal.js';
@@ -21,7 +21,7 @@ import {
   updateApiKey,
   virtualServerByRef,
 } from '../../store/file-devices.js';
-import { actorOf, callerOf, type FdCaller, seesGroup, seesVirtualServer } from '../caller.js';
+import { actorOf, callerOf, type FdCaller, mayGive, seesGroup, seesKey, seesVirtualServer } from '../caller.js';
 import { CALL_IDS } from '../calls.js';
 import { FdError } from '../errors.js';
 import { auditedSpec, columnsOf, createApiKey, type KeySpec, keyJson, NEW_KEY, powersOf, specOfRow } from './keys.js';
@@ -131,36 +131,26 @@ export async function applyBody(
   return s;
 }
 
-/** "A key never exceeds its creator": the result must be within what the caller may give. */
-function checkCeiling(c: FdCaller, s: KeySpec, what: string): void {
-  if (!withinCeiling(powersOf(s), c.powers, cidrWithin)) {
-    throw new FdError('ACCESS_DENIED', `${what} would exceed the caller's own access or restrictions`);
-  }
-}
+/** "A key never exceeds its creator" (R5, R6). */
+const checkCeiling = (c: FdCaller, s: KeySpec, what: string) => mayGive(c, powersOf(s), what);
 
-/**
- * Whether the caller may see a key: every management user (USER included:
- * lists carry no secret) sees every key; a key restricted to API key groups
- * sees only the members of its groups.
- */
-function visible(c: FdCaller, _row: ApiKeyRow, memberOf: readonly number[]): boolean {
-  if (c.powers.groups !== null) return memberOf.some((g) => seesGroup(c, g));
-  return true;
-}
+const visible = (c: FdCaller, row: ApiKeyRow, memberOf: readonly number[]) => seesKey(c, specOfRow(row), memberOf);
 
 export function registerApiKeyRoutes(app: FastifyInstance, ctx: AppContext): void {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   const base = '/file-devices/management/api-keys';
   const db = () => ctx.store.db;
 
-  const render = async (rows: ApiKeyRow[], memberOf: Map<number, number[]>) => {
+  const render = async (c: FdCaller, rows: ApiKeyRow[], memberOf: Map<number, number[]>) => {
     const view = await ctx.authz.current();
     const owners = await listUsers(db(), { companies: [], users: [...new Set(rows.map((k) => k.owner_user_id))] });
     const byId = new Map(owners.map((u) => [u.id, u]));
     return rows.map((k) => {
       const o = byId.get(k.owner_user_id);
       const name = o ? loginName(o.company_id, o.domain_name, o.user_name) : '';
-      return keyJson(k, memberOf.get(k.id) ?? [], name, levelOf(view, k.owner_user_id));
+      // A group-restricted caller is not shown the key's other groups (R8).
+      const groups = (memberOf.get(k.id) ?? []).filter((g) => seesGroup(c, g));
+      return keyJson(k, groups, name, levelOf(view, k.owner_user_id));
     });
   };
 
@@ -185,7 +175,7 @@ export function registerApiKeyRoutes(app: FastifyInstance, ctx: AppContext): voi
       const spec = await applyBody(db(), c, NEW_KEY, req.body ?? {}, now);
       checkCeiling(c, spec, 'the new key');
       const { row, key } = await createApiKey(ctx.store, now, c.userId, spec, actorOf(c), req.ip);
-      const [apiKey] = await render([row], new Map());
+      const [apiKey] = await render(c, [row], new Map());
       return reply.code(201).send({ apiKey, key });
     },
   );
@@ -198,15 +188,16 @@ export function registerApiKeyRoutes(app: FastifyInstance, ctx: AppContext): voi
       rows.map((k) => k.id),
     );
     const shown = rows.filter((k) => visible(c, k, memberOf.get(k.id) ?? []));
-    return { apiKeys: await render(shown, memberOf) };
+    return { apiKeys: await render(c, shown, memberOf) };
   });
 
   r.get(
     `${base}/:id`,
     { schema: { params: IdParams }, config: { fd: { call: 'getApiKey', write: false } } },
     async (req) => {
-      const { row, memberOf } = await target(callerOf(req), req.params.id);
-      const [apiKey] = await render([row], new Map([[row.id, memberOf]]));
+      const c = callerOf(req);
+      const { row, memberOf } = await target(c, req.params.id);
+      const [apiKey] = await render(c, [row], new Map([[row.id, memberOf]]));
       return { apiKey };
     },
   );

@@ -11,18 +11,25 @@ import { listVirtualServers, type VirtualServerWithAddresses } from '../../store
  */
 export const PG_TTL_MS = 1_000;
 
-export class VirtualServerCache {
-  private list: VirtualServerWithAddresses[] | null = null;
+/** A virtual server as stored, and its reply shape rendered once per load (not per request). */
+export interface CachedVirtualServer<J> {
+  vs: VirtualServerWithAddresses;
+  json: J;
+}
+
+export class VirtualServerCache<J> {
+  private list: CachedVirtualServer<J>[] | null = null;
   private signal: string | undefined;
   private loadedAt = 0;
-  private loading: Promise<VirtualServerWithAddresses[]> | null = null;
+  private loading: Promise<CachedVirtualServer<J>[]> | null = null;
 
   constructor(
     private readonly store: Store,
     private readonly now: () => number,
+    private readonly render: (vs: VirtualServerWithAddresses) => J,
   ) {}
 
-  async all(): Promise<VirtualServerWithAddresses[]> {
+  async all(): Promise<CachedVirtualServer<J>[]> {
     const signal = this.store.changeSignal?.();
     const fresh =
       this.list !== null && (signal !== undefined ? signal === this.signal : this.now() - this.loadedAt < PG_TTL_MS);
@@ -30,7 +37,8 @@ export class VirtualServerCache {
     if (!this.loading) {
       const started = this.now();
       this.loading = listVirtualServers(this.store.db, {}).then(
-        (list) => {
+        (rows) => {
+          const list = rows.map((vs) => ({ vs, json: this.render(vs) }));
           // Read after the signal was taken: a commit meanwhile moves it again, so the next call reloads.
           this.list = list;
           this.signal = signal;

@@ -49,6 +49,21 @@ const ListQuery = Type.Object({
 const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 200 }) });
 const IpParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 200 }), ip: Type.String({ maxLength: 64 }) });
 
+/** The reply shape, so Fastify serializes lists with a compiled serializer (fast-json-stringify). */
+const VirtualServerJson = Type.Object({
+  UUID: Type.String(),
+  ipAddresses: Type.Array(Type.String()),
+  isEnabled: Type.Boolean(),
+  name: Type.String(),
+  nodeId: Type.Integer(),
+  objectId: Type.String(),
+  status: Type.String(),
+  type: Type.String(),
+  virtualServerId: Type.Integer(),
+});
+const ListReply = Type.Object({ virtualServers: Type.Array(VirtualServerJson) });
+const OneReply = Type.Object({ virtualServer: VirtualServerJson });
+
 /** The shape HNASFileServer reads. */
 export function virtualServerJson(vs: VirtualServerWithAddresses) {
   return {
@@ -112,7 +127,7 @@ async function conflictsAs409<T>(work: () => Promise<T>): Promise<T> {
 export function registerVirtualServerRoutes(app: FastifyInstance, ctx: AppContext): void {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   const db = () => ctx.store.db;
-  const cache = new VirtualServerCache(ctx.store, () => ctx.clock().getTime());
+  const cache = new VirtualServerCache(ctx.store, () => ctx.clock().getTime(), virtualServerJson);
 
   /** The virtual server named by the path, if the caller sees it; 404 otherwise. */
   const target = async (c: FdCaller, id: string) => {
@@ -206,32 +221,40 @@ export function registerVirtualServerRoutes(app: FastifyInstance, ctx: AppContex
 
   r.get(
     '/virtual-servers',
-    { schema: { querystring: ListQuery }, config: { fd: { call: 'listVirtualServers', write: false } } },
+    {
+      schema: { querystring: ListQuery, response: { 200: ListReply } },
+      config: { fd: { call: 'listVirtualServers', write: false } },
+    },
     async (req) => {
       const c = callerOf(req);
       const { virtualServerId, name } = req.query;
       const key = name === undefined ? undefined : nameKey(name);
-      const list = (await cache.all()).filter(
-        (vs) =>
+      const virtualServers = [];
+      for (const { vs, json } of await cache.all()) {
+        if (
           seesVirtualServer(c, vs.id) &&
           (virtualServerId === undefined || vs.id === virtualServerId) &&
-          (key === undefined || vs.name_key === key),
-      );
-      return { virtualServers: list.map(virtualServerJson) };
+          (key === undefined || vs.name_key === key)
+        )
+          virtualServers.push(json);
+      }
+      return { virtualServers };
     },
   );
 
   r.get(
     '/virtual-servers/:id',
-    { schema: { params: IdParams }, config: { fd: { call: 'getVirtualServer', write: false } } },
+    {
+      schema: { params: IdParams, response: { 200: OneReply } },
+      config: { fd: { call: 'getVirtualServer', write: false } },
+    },
     async (req) => {
       const c = callerOf(req);
       const ref = numberedRef(req.params.id);
-      const vs = (await cache.all()).find((v) =>
-        ref.by === 'id' ? v.id === ref.id : ref.by === 'name' && v.name_key === nameKey(ref.name),
-      );
-      if (!vs || !seesVirtualServer(c, vs.id)) throw new FdError('NOT_FOUND', 'no such virtual server');
-      return { virtualServer: virtualServerJson(vs) };
+      const key = ref.by === 'name' ? nameKey(ref.name) : null;
+      const found = (await cache.all()).find(({ vs }) => (ref.by === 'id' ? vs.id === ref.id : vs.name_key === key));
+      if (!found || !seesVirtualServer(c, found.vs.id)) throw new FdError('NOT_FOUND', 'no such virtual server');
+      return { virtualServer: found.json };
     },
   );
 
