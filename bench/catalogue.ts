@@ -1,10 +1,8 @@
 // Issue 11's performance: the backup catalogue on the compiled server, in one
 // run on one server process (traffic to 127.0.0.1 only), so the ratios mean
 // something on a shared, noisy machine:
-//   npx tsx bench/catalogue.ts                         (SQLite in a temporary folder)
-//   BENCH_DB=postgres://postgres@127.0.0.1:5432/postgres npx tsx bench/catalogue.ts
-//       (PostgreSQL: BENCH_DB is an administrative URL; the bench creates its own
-//        database beside it and drops it at the end, failure or not)
+//   npm run bench -- catalogue     (or npx tsx bench/catalogue.ts; BULWARK_DB=postgres://…
+//       adds PostgreSQL, in a database of its own created beside it and dropped at the end)
 // What it measures:
 //   - import rate (files/s) through POST Catalogue/Import and through
 //     `bulwark catalogue import FILE` (the compiled CLI, its start included;
@@ -14,84 +12,36 @@
 //     place of one of those files), each as a ratio to bare GET /healthz,
 //     interleaved rounds in the same run.
 // Knobs: BENCH_FILES=200000 (files per import run), BENCH_JOB_FILES=10000
-// (files per job line), BENCH_BIG_FOLDER=100000, BENCH_SECONDS=4 (per run),
+// (files per job line), BENCH_BIG_FOLDER=100000, BENCH_SECONDS (per run),
 // BENCH_ROUNDS=2, BENCH_CONNECTIONS=1 (each run is followed by a bare
 // request, which waits for what the run left queued).
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import autocannon from 'autocannon';
-import pg from 'pg';
-import { isPostgresUrl } from '../src/config.js';
+import {
+  API,
+  type Bench,
+  type BenchDb,
+  type Case,
+  compare,
+  createDb,
+  isMain,
+  login,
+  mark,
+  num,
+  pct,
+  request,
+  runAlone,
+  startServer,
+  table,
+} from './harness.js';
 import { compiledServer } from './server.js';
 
-const PASSWORD = 'Bench-Passw0rd!';
-const num = (name: string, fallback: number) => Number(process.env[name]) || fallback;
-const FILES = num('BENCH_FILES', 200_000);
-const JOB_FILES = num('BENCH_JOB_FILES', 10_000);
-const BIG = num('BENCH_BIG_FOLDER', 100_000);
-const SECONDS = num('BENCH_SECONDS', 4);
-const ROUNDS = num('BENCH_ROUNDS', 2);
-// One connection by default: a browse of the big folder takes most of a second, and requests
-// still queued when a run ends would be served during the next route's run.
-const CONNECTIONS = num('BENCH_CONNECTIONS', 1);
-const PAGES = (process.env.BENCH_PAGES ?? '100,10000').split(',').map(Number).filter(Boolean);
-const API = '/commandcenter/api';
-
-const adminUrl = process.env.BENCH_DB ?? '';
-const dialect: 'sqlite' | 'postgres' = adminUrl ? 'postgres' : 'sqlite';
-if (adminUrl && !isPostgresUrl(adminUrl)) throw new Error('BENCH_DB must be a postgres:// URL');
-const label = dialect === 'sqlite' ? 'SQLite' : 'PostgreSQL';
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bulwark-bench-catalogue-'));
-const pgName = `bulwark_bench_cat_${process.pid}_${Date.now().toString(36)}`;
-let dbTarget = path.join(dir, 'bench.db');
-let pgCreated = false;
-let child: ChildProcess | null = null;
+const rate = (files: number, ms: number) => Math.round(files / (ms / 1000));
 let base = '';
 
-const say = (line = '') => process.stdout.write(`${line}\n`);
-const rate = (files: number, ms: number) => Math.round(files / (ms / 1000));
-
-let cleaned = false;
-async function cleanup(): Promise<void> {
-  if (cleaned) return;
-  cleaned = true;
-  if (child && child.exitCode === null && child.signalCode === null) {
-    const exited = new Promise<void>((r) => child?.once('exit', () => r()));
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child?.kill('SIGKILL'), 10_000);
-    await exited;
-    clearTimeout(timer);
-  }
-  fs.rmSync(dir, { recursive: true, force: true });
-  if (pgCreated) {
-    const admin = new pg.Client({ connectionString: adminUrl });
-    try {
-      await admin.connect();
-      await admin.query(`drop database if exists ${pgName} with (force)`);
-    } catch (e) {
-      process.stderr.write(`could not drop database ${pgName}: ${(e as Error).message}\n`);
-    } finally {
-      await admin.end().catch(() => {});
-    }
-  }
-}
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    process.stderr.write(`\n${signal}: cleaning up\n`);
-    void cleanup().finally(() => process.exit(130));
-  });
-}
-
 async function call(method: string, url: string, token?: string, body?: string, type = 'application/json') {
-  const headers: Record<string, string> = { accept: 'application/json' };
-  if (token) headers.authtoken = token;
-  if (body !== undefined) headers['content-type'] = type;
-  const t0 = performance.now();
-  const res = await fetch(`${base}${url}`, { method, headers, body });
-  const text = await res.text();
-  return { status: res.status, body: text, ms: performance.now() - t0 };
+  return request(method, `${base}${url}`, { token, body, type });
 }
 
 /** Job lines of `files` files in all, `perJob` a job, spread over folders of 1000 files. */
@@ -122,88 +72,32 @@ async function httpImport(token: string, body: string, files: number): Promise<n
   return r.ms;
 }
 
-function cliImport(command: string[], file: string): number {
+function cliImport(db: BenchDb, command: string[], file: string): number {
   const t0 = performance.now();
   execFileSync(process.execPath, [...command.slice(0, -1), 'catalogue', 'import', file], {
-    env: { ...process.env, BULWARK_DB: dbTarget, BULWARK_DATA_DIR: dir, LOG_LEVEL: 'warn' },
+    env: { ...process.env, BULWARK_DB: db.target, BULWARK_DATA_DIR: db.dir, LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   return performance.now() - t0;
 }
 
-async function throughput(c: Case) {
-  const r = await autocannon({
-    url: `${base}${c.url}`,
-    method: c.body ? 'POST' : 'GET',
-    headers: {
-      accept: 'application/json',
-      ...(c.token ? { authtoken: c.token } : {}),
-      ...(c.body ? { 'content-type': 'application/json' } : {}),
-    },
-    body: c.body,
-    connections: CONNECTIONS,
-    duration: SECONDS,
-    timeout: 30,
-  });
-  await call('GET', '/healthz'); // served after what the run left in flight
-  // requests.average is of whole seconds' samples: the total over the run's time is right for short runs too.
-  return { rps: r.requests.total / r.duration, p99: r.latency.p99, bad: r.non2xx + r.errors + r.timeouts };
-}
-
-interface Case {
-  name: string;
-  url: string;
-  token?: string;
-  body?: string;
-}
-
-async function main(): Promise<void> {
-  if (dialect === 'postgres') {
-    const admin = new pg.Client({ connectionString: adminUrl });
-    await admin.connect();
-    try {
-      await admin.query(`create database ${pgName}`);
-      pgCreated = true;
-    } finally {
-      await admin.end();
-    }
-    const u = new URL(adminUrl);
-    u.pathname = `/${pgName}`;
-    dbTarget = u.toString();
-  }
-  const port = 30000 + Math.floor(Math.random() * 20000);
-  base = `http://127.0.0.1:${port}`;
+async function main(ctx: Parameters<Bench['run']>[0]): Promise<string> {
+  const FILES = num('BENCH_FILES', ctx.quick ? 20_000 : 200_000);
+  const JOB_FILES = num('BENCH_JOB_FILES', ctx.quick ? 2_000 : 10_000);
+  const BIG = num('BENCH_BIG_FOLDER', ctx.quick ? 10_000 : 100_000);
+  const ROUNDS = num('BENCH_ROUNDS', 2);
+  // One connection by default: a browse of the big folder takes most of a second, and requests
+  // still queued when a run ends would be served during the next route's run.
+  const CONNECTIONS = num('BENCH_CONNECTIONS', 1);
+  const PAGES = (process.env.BENCH_PAGES ?? '100,10000').split(',').map(Number).filter(Boolean);
+  const db = await createDb(ctx.store, 'catalogue');
+  const label = db.label;
+  const dialect = db.kind;
+  const say = ctx.log;
   const command = compiledServer();
-  child = spawn(process.execPath, command, {
-    env: {
-      ...process.env,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      BULWARK_DB: dbTarget,
-      BULWARK_DATA_DIR: dir,
-      BULWARK_ADMIN_PASSWORD: PASSWORD,
-      LOG_LEVEL: 'warn',
-    },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-  let ready = false;
-  for (let i = 0; i < 600 && !ready; i++) {
-    if (child.exitCode !== null) throw new Error('the server exited while starting');
-    try {
-      ready = (await call('GET', '/readyz')).status === 200;
-    } catch {}
-    if (!ready) await new Promise((r) => setTimeout(r, 100));
-  }
-  if (!ready) throw new Error('the server did not become ready');
-
-  const login = await call(
-    'POST',
-    `${API}/Login`,
-    undefined,
-    JSON.stringify({ mode: 4, username: 'admin', password: Buffer.from(PASSWORD).toString('base64') }),
-  );
-  const token = (JSON.parse(login.body) as { token?: string }).token;
-  if (!token) throw new Error(`login failed: HTTP ${login.status} ${login.body.slice(0, 300)}`);
+  const server = await startServer(db);
+  base = server.base;
+  const token = await login(base);
 
   // A client with its File System chain down to subclient "default".
   const client = { type: 'client', name: 'bench01', os: 'Linux' };
@@ -226,12 +120,12 @@ async function main(): Promise<void> {
   say(`${label}: importing ${FILES} files in ${jobs} jobs of ${JOB_FILES} (folders of 1000 files), each way`);
   await httpImport(token, jobLines(subclientId, 1000, 1000, 'warm', 1_700_000_000), 1000); // warm-up
   const httpMs = await httpImport(token, jobLines(subclientId, FILES, JOB_FILES, 'http', 1_700_100_000), FILES);
-  const cliFile = path.join(dir, 'catalogue.jsonl');
+  const cliFile = path.join(db.dir, 'catalogue.jsonl');
   fs.writeFileSync(cliFile, jobLines(subclientId, FILES, JOB_FILES, 'cli', 1_700_200_000));
-  const oneFile = path.join(dir, 'one.jsonl');
+  const oneFile = path.join(db.dir, 'one.jsonl');
   fs.writeFileSync(oneFile, jobLines(subclientId, 1, 1, 'one', 1_700_300_000));
-  const cliStartMs = cliImport(command, oneFile);
-  const cliMs = cliImport(command, cliFile);
+  const cliStartMs = cliImport(db, command, oneFile);
+  const cliMs = cliImport(db, command, cliFile);
   // The folder the browse reads: one job holding BIG files in /big.
   const bigLine = (() => {
     const list = [];
@@ -294,52 +188,54 @@ async function main(): Promise<void> {
     if (r.status !== 200 || j.errorCode || (!found && !j.jobIds?.length) || (found && found.totalItemsFound !== BIG))
       throw new Error(`${c.name}: HTTP ${r.status} ${r.body.slice(0, 300)}`);
   }
-  for (const c of cases) await throughput(c); // warm-up
-  const rounds = new Map<string, Array<{ rps: number; p99: number; bad: number }>>();
-  for (let round = 0; round < ROUNDS; round++) {
-    for (const c of cases) {
-      const r = await throughput(c);
-      rounds.set(c.name, [...(rounds.get(c.name) ?? []), r]);
-      process.stderr.write(`  round ${round + 1}: ${c.name}: ${r.rps.toFixed(1)} req/s\n`);
-    }
-  }
+  const results = await compare(base, cases, {
+    connections: CONNECTIONS,
+    seconds: ctx.seconds,
+    rounds: ROUNDS,
+    log: say,
+  });
+  await server.stop();
+  await db.drop();
 
-  // -- report ----------------------------------------------------------------
-  say(`\n## ${label} (${os.cpus().length} cores, ${new Date().toISOString()})\n`);
-  say('| what | result |');
-  say('| --- | --- |');
-  say(
-    `| POST Catalogue/Import, ${FILES} files in ${jobs} jobs | ${rate(FILES, httpMs)} files/s (${(httpMs / 1000).toFixed(2)} s) |`,
-  );
-  say(
-    `| bulwark catalogue import FILE, ${FILES} files | ${rate(FILES, cliMs)} files/s with the process start ` +
-      `(${(cliMs / 1000).toFixed(2)} s; a one-file import takes ${(cliStartMs / 1000).toFixed(2)} s: ` +
-      `${rate(FILES, Math.max(1, cliMs - cliStartMs))} files/s without it) |`,
-  );
-  say(
-    `| POST Catalogue/Import, one job of ${BIG} files in one folder | ${rate(BIG, bigMs)} files/s (${(bigMs / 1000).toFixed(2)} s) |`,
-  );
-  const mean = (name: string) => {
-    const rs = rounds.get(name) ?? [];
-    return rs.reduce((s, r) => s + r.rps, 0) / rs.length;
-  };
-  const bare = mean(cases[0]?.name as string);
-  for (const c of cases) {
-    const rs = rounds.get(c.name) ?? [];
-    const bad = rs.reduce((s, r) => s + r.bad, 0);
-    say(
-      `| ${c.name}: req/s (${CONNECTIONS} conn) | ${mean(c.name).toFixed(1)} = ${((mean(c.name) / bare) * 100).toFixed(2)} % of bare ` +
-        `(rounds ${rs.map((r) => r.rps.toFixed(1)).join(', ')}; p99 ${Math.max(...rs.map((r) => r.p99))} ms)${bad ? `; ${bad} failed` : ''} |`,
-    );
-  }
-  say(
-    `\ngoal: import >= 100 000 files/s on SQLite: ` +
-      `${dialect === 'sqlite' ? (rate(FILES, httpMs) >= 100_000 ? 'met' : 'NOT met') : 'n/a (PostgreSQL)'} (HTTP ${rate(FILES, httpMs)} files/s)`,
-  );
+  const importRate = rate(FILES, httpMs);
+  const row = (r: (typeof results)[number]): string[] => [
+    `${r.name}: req/s (${CONNECTIONS} conn)`,
+    `${r.rps.toFixed(1)} = ${r.ratio < 0.1 ? `${(r.ratio * 100).toFixed(2)} %` : pct(r.ratio)} of bare (rounds ${r.rounds.join(', ')}; p99 ${r.p99} ms)${r.failed ? `; ${r.failed} failed` : ''}`,
+  ];
+  return [
+    `${label}; throughput of one connection, ${ctx.seconds} s a run, ${ROUNDS} interleaved rounds`,
+    '',
+    table(
+      ['what', 'result'],
+      [
+        [
+          `POST Catalogue/Import, ${FILES} files in ${jobs} jobs`,
+          `${importRate} files/s (${(httpMs / 1000).toFixed(2)} s)`,
+        ],
+        [
+          `bulwark catalogue import FILE, ${FILES} files`,
+          `${rate(FILES, cliMs)} files/s with the process start (${(cliMs / 1000).toFixed(2)} s; a one-file import takes ` +
+            `${(cliStartMs / 1000).toFixed(2)} s: ${rate(FILES, Math.max(1, cliMs - cliStartMs))} files/s without it)`,
+        ],
+        [
+          `POST Catalogue/Import, one job of ${BIG} files in one folder`,
+          `${rate(BIG, bigMs)} files/s (${(bigMs / 1000).toFixed(2)} s)`,
+        ],
+        ...results.map(row),
+      ],
+    ),
+    '',
+    `- import ≥ 100 000 files/s on SQLite: ${dialect === 'sqlite' ? mark(importRate >= 100_000) : 'n/a (PostgreSQL)'} (HTTP ${importRate} files/s)`,
+  ].join('\n');
 }
 
-try {
-  await main();
-} finally {
-  await cleanup();
-}
+export const bench: Bench = {
+  name: 'catalogue',
+  summary:
+    'backup catalogue: import rate (HTTP and CLI), DoBrowse of a page of a 100 000-file folder and CreateTask vs bare GET /healthz',
+  goals: ['import ≥ 100 000 files/s on SQLite'],
+  perStore: true,
+  run: main,
+};
+
+if (isMain(import.meta.url)) await runAlone(bench);

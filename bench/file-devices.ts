@@ -3,60 +3,29 @@
 // GET /healthz, in one run on one compiled server process (so the ratio means
 // something on a shared, noisy machine), first with one key stored, then with
 // BENCH_KEYS (100 000) keys stored. Usage:
-//   npx tsx bench/file-devices.ts                          (SQLite in a temporary folder)
-//   BULWARK_DB=postgres://…/emptydb npx tsx bench/file-devices.ts   (an empty PostgreSQL database)
-// Knobs: BENCH_SECONDS=5, BENCH_KEYS=100000, BENCH_CONNECTIONS=16, BENCH_PROFILE=<dir> (the
-// server runs with node --cpu-prof, its profile written there on exit).
-import { type ChildProcess, spawn } from 'node:child_process';
+//   npm run bench -- file-devices  (or npx tsx bench/file-devices.ts; BULWARK_DB=postgres://… adds PostgreSQL)
+// Knobs: BENCH_SECONDS, BENCH_KEYS=100000 (10 000 in quick mode), BENCH_CONNECTIONS=16.
 import { randomBytes } from 'node:crypto';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import autocannon from 'autocannon';
 import { randomPrefix } from '../src/domain/api-keys.js';
 import { openStore } from '../src/store/db.js';
-import { compiledServer } from './server.js';
+import {
+  type Bench,
+  type BenchDb,
+  type CaseResult,
+  compare,
+  createDb,
+  isMain,
+  num,
+  PASSWORD,
+  pct,
+  runAlone,
+  startServer,
+  table,
+} from './harness.js';
 
-const SECONDS = Number(process.env.BENCH_SECONDS) || 5;
-const KEYS = Number(process.env.BENCH_KEYS) || 100_000;
-const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS) || 16;
-const PASSWORD = 'Bench-Passw0rd!';
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bulwark-bench-fd-'));
-const dbTarget = process.env.BULWARK_DB || path.join(dir, 'bench.db');
-const port = 30000 + Math.floor(Math.random() * 20000);
-const base = `http://127.0.0.1:${port}`;
 const basic = `Basic ${Buffer.from(`admin:${PASSWORD}`).toString('base64')}`;
 
-async function start(): Promise<ChildProcess> {
-  const profile = process.env.BENCH_PROFILE;
-  const child = spawn(process.execPath, compiledServer(profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : []), {
-    env: {
-      ...process.env,
-      PORT: String(port),
-      BULWARK_DB: dbTarget,
-      BULWARK_DATA_DIR: dir,
-      BULWARK_ADMIN_PASSWORD: PASSWORD,
-      LOG_LEVEL: 'warn',
-    },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-  for (let i = 0; i < 300; i++) {
-    try {
-      if ((await fetch(`${base}/readyz`)).ok) return child;
-    } catch {}
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  child.kill();
-  throw new Error('the server did not start');
-}
-
-async function run(url: string, headers: Record<string, string> = {}) {
-  const r = await autocannon({ url, headers, connections: CONNECTIONS, duration: SECONDS, pipelining: 1 });
-  if (r.non2xx > 0 || r.errors > 0) throw new Error(`${url}: ${r.non2xx} non-2xx, ${r.errors} errors`);
-  return { rps: r.requests.average, p99: r.latency.p99 };
-}
-
-async function post(p: string, body: unknown) {
+async function post(base: string, p: string, body: unknown) {
   const res = await fetch(`${base}/v9/storage/${p}`, {
     method: 'POST',
     headers: { authorization: basic, 'content-type': 'application/json' },
@@ -67,8 +36,8 @@ async function post(p: string, body: unknown) {
 }
 
 /** Stores `n` more keys straight into the database (rows of random hashes: only their number matters). */
-async function storeKeys(n: number) {
-  const store = openStore(dbTarget);
+async function storeKeys(db: BenchDb, n: number) {
+  const store = openStore(db.target);
   try {
     const owner = await store.db
       .selectFrom('users')
@@ -103,49 +72,68 @@ async function storeKeys(n: number) {
   }
 }
 
-const child = await start();
-try {
-  const { key } = await post('file-devices/management/api-keys', { restApiAccess: 'READ_ONLY' });
-  for (let i = 1; i <= 10; i++) {
-    await post('virtual-servers', { name: `evs${i}`, nodeId: 1, ipAddress: `10.0.0.${i}`, netmask: '24', port: 'ag1' });
-  }
-  const keyed = { 'x-api-key': key as string };
-  const cases: Array<[string, string, Record<string, string>]> = [
-    ['bare GET /healthz', `${base}/healthz`, {}],
-    ['X-Api-Key GET virtual-servers (10 servers)', `${base}/v9/storage/virtual-servers`, keyed],
-    ['X-Api-Key GET access-level (no database read)', `${base}/v9/storage/file-devices/management/access-level`, keyed],
-  ];
-  await run(`${base}/healthz`); // warm-up
-  const table = async (title: string) => {
-    const results = [];
-    for (const [name, url, headers] of cases) results.push({ name, ...(await run(url, headers)) });
-    const bare = results[0]?.rps ?? 1;
-    console.log(
-      `\n${title}: ${SECONDS}s per case, ${CONNECTIONS} connections, ${process.env.BULWARK_DB ? 'PostgreSQL' : 'SQLite'}`,
-    );
-    console.log('case'.padEnd(48), 'req/s'.padStart(9), 'p99 ms'.padStart(8), 'vs bare'.padStart(9));
-    for (const r of results) {
-      console.log(
-        r.name.padEnd(48),
-        r.rps.toFixed(0).padStart(9),
-        String(r.p99).padStart(8),
-        `${((r.rps / bare) * 100).toFixed(0)}%`.padStart(9),
-      );
+export const bench: Bench = {
+  name: 'file-devices',
+  summary:
+    'X-Api-Key GET virtual-servers and access-level vs bare GET /healthz, with 1 key and with 100 000 keys stored',
+  goals: ['X-Api-Key GET virtual-servers ≥ 70 % of bare'],
+  perStore: true,
+  async run(ctx) {
+    const keys = num('BENCH_KEYS', ctx.quick ? 10_000 : 100_000);
+    const connections = num('BENCH_CONNECTIONS', 16);
+    const db = await createDb(ctx.store, 'fd');
+    const server = await startServer(db);
+    const { base } = server;
+    const { key } = await post(base, 'file-devices/management/api-keys', { restApiAccess: 'READ_ONLY' });
+    for (let i = 1; i <= 10; i++) {
+      await post(base, 'virtual-servers', {
+        name: `evs${i}`,
+        nodeId: 1,
+        ipAddress: `10.0.0.${i}`,
+        netmask: '24',
+        port: 'ag1',
+      });
     }
-  };
-  await table('1 key stored');
-  const started = Date.now();
-  await storeKeys(KEYS);
-  console.log(`\nstored ${KEYS} more keys in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-  // A key not yet cached: one indexed lookup among them all.
-  const cold = await post('file-devices/management/api-keys', { restApiAccess: 'READ_ONLY' });
-  const t0 = performance.now();
-  const res = await fetch(`${base}/v9/storage/virtual-servers`, { headers: { 'x-api-key': cold.key } });
-  console.log(`first use of a new key among ${KEYS + 2}: ${res.status}, ${(performance.now() - t0).toFixed(1)} ms`);
-  await table(`${KEYS + 2} keys stored`);
-} finally {
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  await exited; // its profile, if any, is written by then
-  fs.rmSync(dir, { recursive: true, force: true });
-}
+    const headers = { 'x-api-key': key as string };
+    const cases = [
+      { name: 'X-Api-Key GET virtual-servers (10 servers)', url: '/v9/storage/virtual-servers', headers },
+      {
+        name: 'X-Api-Key GET access-level (no database read)',
+        url: '/v9/storage/file-devices/management/access-level',
+        headers,
+      },
+    ];
+    const opts = { connections, seconds: ctx.seconds, rounds: num('BENCH_ROUNDS', 2), log: ctx.log };
+    const one = await compare(base, cases, opts);
+    const t0 = performance.now();
+    await storeKeys(db, keys);
+    const storeMs = performance.now() - t0;
+    // A key not yet cached: one indexed lookup among them all.
+    const cold = await post(base, 'file-devices/management/api-keys', { restApiAccess: 'READ_ONLY' });
+    const t1 = performance.now();
+    const res = await fetch(`${base}/v9/storage/virtual-servers`, { headers: { 'x-api-key': cold.key } });
+    const firstUseMs = performance.now() - t1;
+    if (res.status !== 200) throw new Error(`the new key: HTTP ${res.status}`);
+    const many = await compare(base, cases, opts);
+    await server.stop();
+    await db.drop();
+    const cell = (r: CaseResult | undefined) =>
+      r ? `${pct(r.ratio)} (${r.rps.toFixed(0)} req/s, p99 ${r.p99} ms)` : '';
+    const vs = many.find((r) => r.name.includes('virtual-servers'));
+    return [
+      `${db.label}, ${connections} connections, ${ctx.seconds} s a run, interleaved rounds; ${keys} keys stored in ${(storeMs / 1000).toFixed(1)} s`,
+      '',
+      table(
+        ['case', '1 key stored', `${keys + 2} keys stored`],
+        [
+          ...one.map((r, i) => [r.name, cell(r), cell(many[i])]),
+          [`first use of a new key among ${keys + 2} (one indexed lookup)`, '', `${firstUseMs.toFixed(1)} ms`],
+        ],
+      ),
+      '',
+      `- X-Api-Key GET virtual-servers ≥ 70 % of bare with ${keys + 2} keys: ${vs && vs.ratio >= 0.7 ? 'met' : '**not met**'} (${vs ? pct(vs.ratio) : '?'})`,
+    ].join('\n');
+  },
+};
+
+if (isMain(import.meta.url)) await runAlone(bench);
