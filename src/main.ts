@@ -390,6 +390,53 @@ keys
     });
   });
 
+/** Progress on stderr: one line rewritten in place on a terminal, else a line each; `done` ends it. */
+function progressLine() {
+  let shown = false;
+  const tty = process.stderr.isTTY;
+  return {
+    show: (line: string) => {
+      shown = tty;
+      process.stderr.write(tty ? `\r${line}\x1b[K` : `${line}\n`);
+    },
+    done: () => {
+      if (shown) process.stderr.write('\n');
+    },
+  };
+}
+
+program
+  .command('backup')
+  .description(
+    'copy the SQLite store to FILE (0600), consistently, while the server may run; refuses an existing FILE without --force (PostgreSQL: see the README)',
+  )
+  .argument('<file>', 'where to write the backup')
+  .option('--force', 'replace FILE if it exists')
+  .action(async (file: string, opts: { force?: boolean }) => {
+    const c = config();
+    const { backup } = await import('./cli/backup.js');
+    const p = progressLine();
+    const r = await backup(c, file, opts.force === true, p.show).finally(p.done);
+    say(`backup written to ${r.file} (${r.bytes} bytes, mode 0600); it holds no master key: keep that apart`);
+  });
+
+program
+  .command('restore')
+  .description(
+    'replace the SQLite store with a backup, after checking it (integrity, migrations, audit chain); refuses while a server holds the store, and an existing store without --force',
+  )
+  .argument('<file>', 'the backup to restore')
+  .option('--force', 'replace the existing store')
+  .action(async (file: string, opts: { force?: boolean }) => {
+    const c = config();
+    const { restore } = await import('./cli/backup.js');
+    const p = progressLine();
+    const r = await restore(c, file, opts.force === true, p.show).finally(p.done);
+    say(
+      `restored ${r.file} from ${file}: integrity ok, ${r.migrations} migrations, audit chain intact (${r.auditRecords} records)`,
+    );
+  });
+
 const audit = program.command('audit').description('the audit trail');
 audit
   .command('verify')

@@ -74,6 +74,8 @@ export interface RunningServer {
   stderr(): string;
   /** SIGTERM, then its exit code. */
   stop(): Promise<number | null>;
+  /** SIGKILL (a crash: nothing runs after it), resolved once the process is gone. */
+  crash(): Promise<void>;
 }
 
 /**
@@ -118,6 +120,10 @@ export function startServer(env: Record<string, string>, opts: RunOptions = {}):
         stop: () => {
           child.kill('SIGTERM');
           return exited;
+        },
+        crash: async () => {
+          child.kill('SIGKILL');
+          await exited;
         },
       });
     });

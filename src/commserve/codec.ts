@@ -134,6 +134,29 @@ function unwrap(req: FastifyRequest, value: unknown): Record<string, unknown> {
 }
 
 /**
+ * A JSON body's text to the canonical object, before any route looks at it;
+ * refusals are CsErrors (what `npm run fuzz` drives, scripts/fuzz-codec.ts).
+ */
+export function decodeJson(text: string): unknown {
+  return canonicalizeJson(parseJson(text));
+}
+
+/** An XML body's text to its root and canonical object; refusals are CsErrors. */
+export function decodeXml(text: string): ReturnType<typeof parseXmlMessage> {
+  let msg: ReturnType<typeof parseXmlMessage>;
+  try {
+    msg = parseXmlMessage(text);
+  } catch (e) {
+    if (e instanceof XmlError) {
+      throw new CsError(e.kind === 'doctype' ? 'XML_DOCTYPE' : 'MALFORMED_XML', e.message);
+    }
+    throw e;
+  }
+  rejectForbiddenKeys(msg.value);
+  return msg;
+}
+
+/**
  * Registers the CommServe body parsers on an encapsulated instance: JSON and
  * XML both become one canonical object, anything else is 415. Bodies are read
  * as strings so Fastify's body limit applies before any parsing; a refused
@@ -153,8 +176,7 @@ export function registerCommServeParsers(app: FastifyInstance): void {
       req.csFormat = 'json';
       const text = (body as string).trim();
       if (text === '') return done(null, {});
-      const parsed = parseJson(text);
-      done(null, unwrap(req, canonicalizeJson(parsed)));
+      done(null, unwrap(req, decodeJson(text)));
     } catch (e) {
       done(e as Error, undefined);
     }
@@ -165,16 +187,7 @@ export function registerCommServeParsers(app: FastifyInstance): void {
       const text = (body as string).trim();
       // cvpysdk sends body-less POSTs (Logout, WhoAmI) as application/xml.
       if (text === '') return done(null, {});
-      let msg: ReturnType<typeof parseXmlMessage>;
-      try {
-        msg = parseXmlMessage(text);
-      } catch (e) {
-        if (e instanceof XmlError) {
-          throw new CsError(e.kind === 'doctype' ? 'XML_DOCTYPE' : 'MALFORMED_XML', e.message);
-        }
-        throw e;
-      }
-      rejectForbiddenKeys(msg.value);
+      const msg = decodeXml(text);
       const roots = req.routeOptions.config.roots;
       if (roots && roots.length > 0) {
         const root = roots.find((r) => r.toLowerCase() === msg.root.toLowerCase());
