@@ -78,10 +78,12 @@ async function main(): Promise<void> {
   try {
     const command = compiledServer();
     // One after the other: the first creates the database, the second finds it.
-    nodes.push(await startNode('version read per request (BULWARK_PG_LISTEN=false)', command, {
-      ...env,
-      BULWARK_PG_LISTEN: 'false',
-    }));
+    nodes.push(
+      await startNode('version read per request (BULWARK_PG_LISTEN=false)', command, {
+        ...env,
+        BULWARK_PG_LISTEN: 'false',
+      }),
+    );
     nodes.push(await startNode('LISTEN/NOTIFY, version read as fallback', command, env));
     const [first] = nodes as [Node];
     const login = await fetch(`${first.base}${API}/Login`, {
