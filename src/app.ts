@@ -17,6 +17,7 @@ import { FILE_DEVICES_PREFIX, fileDevicesPlugin } from './filedevices/plugin.js'
 import { loggerOptions } from './http/logging.js';
 import { validatorCompiler } from './http/validation.js';
 import { Metrics, mayReadMetrics } from './metrics.js';
+import { ChangeListener } from './store/change-listener.js';
 import type { Store } from './store/db.js';
 import { Vault } from './store/vault.js';
 
@@ -40,6 +41,41 @@ export interface BuildOptions {
 const INBOUND_REQUEST_ID = /^[A-Za-z0-9._:-]{8,64}$/;
 
 export const COMMSERVE_PREFIXES = ['/commandcenter/api', '/webconsole/api'] as const;
+
+/**
+ * PostgreSQL: one connection LISTENs for what other processes on the database
+ * changed (src/store/changes.ts): the permission view catches up without a
+ * version read per request, and revoked sessions and changed API keys leave
+ * this process's caches when told rather than when they expire.
+ */
+function listenForChanges(ctx: AppContext, onState: (up: boolean, err?: unknown) => void): ChangeListener | null {
+  const { store, config } = ctx;
+  if (!config.pgListen || !store.newClient) return null;
+  const listener = new ChangeListener({
+    connect: store.newClient,
+    onChange: (change) => {
+      if (change.kind === 'authz') return ctx.authz.noteVersion(change.version);
+      for (const id of change.ids) {
+        if (change.kind === 'session') ctx.sessions.forgetSession(id);
+        else if (change.kind === 'key') ctx.apiKeys.forget(id);
+        else {
+          ctx.sessions.forgetUser(id);
+          ctx.apiKeys.forgetOwner(id);
+        }
+      }
+    },
+    resync: async (client) => {
+      const { rows } = await client.query<{ version: string | number }>(
+        'select version from authz_version where id = 1',
+      );
+      if (rows[0]) ctx.authz.noteVersion(Number(rows[0].version));
+    },
+    onState,
+  });
+  ctx.authz.useFeed(listener);
+  listener.start();
+  return listener;
+}
 
 /** Builds the whole HTTP app without listening: `main` listens, tests inject. */
 export interface RouteInfo {
@@ -74,6 +110,14 @@ export async function buildApp(
     metrics.viewReloadSeconds.observe({ kind }, seconds);
   };
   ctx.refusals.onRefusal = (code) => metrics.refusals.inc({ code: String(code) });
+  const listener = listenForChanges(ctx, (up, err) => {
+    if (up) app.log.info('listening for changes of other nodes (LISTEN/NOTIFY)');
+    else
+      app.log.warn(
+        { err },
+        'lost the change listener: reading the permission version on every request until it is back',
+      );
+  });
   const stopObservingAudit = observeAuditAppends((seconds) => {
     metrics.auditAppends.inc();
     metrics.auditSeconds.observe(seconds);
@@ -178,6 +222,7 @@ export async function buildApp(
 
   // Counts of refusals not yet written go into the trail before the store closes.
   app.addHook('onClose', () => ctx.refusals.stop());
+  app.addHook('onClose', async () => listener?.close());
   app.addHook('onClose', async () => {
     stopObservingAudit();
   });

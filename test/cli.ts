@@ -190,27 +190,46 @@ export async function bootstrappedDb(cleanups: Array<() => Promise<unknown>>) {
 }
 
 /**
- * Two Bulwark processes on one new database, sharing no memory: PostgreSQL as
- * scale-out runs it, or two processes on one SQLite file. Started one after the
- * other, so the first creates the database and the second finds it.
+ * `count` Bulwark processes on one new database, sharing no memory: PostgreSQL
+ * as scale-out runs it, or processes on one SQLite file. The first is started
+ * alone, so it creates the database; the others then find it, started
+ * together. `env` is added to each process's environment.
  */
-export function twoNodes(): { started(): { a: RunningServer; b: RunningServer } } {
+export function severalNodes(count: number, env: Record<string, string> = {}): { started(): RunningServer[] } {
   let db: Awaited<ReturnType<typeof externalDb>> | undefined;
-  let a: RunningServer | undefined;
-  let b: RunningServer | undefined;
+  const nodes: RunningServer[] = [];
   beforeAll(async () => {
     db = await externalDb();
-    const env = { BULWARK_DB: db.url, BULWARK_DATA_DIR: db.dir, BULWARK_ADMIN_PASSWORD: ADMIN_PASSWORD };
-    a = await startServer(env);
-    b = await startServer(env);
+    const all = {
+      BULWARK_DB: db.url,
+      BULWARK_DATA_DIR: db.dir,
+      BULWARK_ADMIN_PASSWORD: ADMIN_PASSWORD,
+      ...env,
+    };
+    nodes.push(await startServer(all));
+    const rest = await Promise.allSettled(Array.from({ length: count - 1 }, () => startServer(all)));
+    for (const r of rest) if (r.status === 'fulfilled') nodes.push(r.value);
+    const failed = rest.find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
   }, 120_000);
   afterAll(async () => {
-    await Promise.all([a?.stop(), b?.stop()]);
+    await Promise.all(nodes.map((n) => n.stop()));
     await db?.drop();
   });
   return {
     started() {
-      if (!a || !b) throw new Error('the two nodes are not started');
+      if (nodes.length !== count) throw new Error(`the ${count} nodes are not started`);
+      return nodes;
+    },
+  };
+}
+
+/** Two nodes (severalNodes), named a and b. */
+export function twoNodes(): { started(): { a: RunningServer; b: RunningServer } } {
+  const nodes = severalNodes(2);
+  return {
+    started() {
+      const [a, b] = nodes.started() as [RunningServer, RunningServer];
       return { a, b };
     },
   };

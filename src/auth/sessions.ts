@@ -1,6 +1,7 @@
 import { LRUCache } from 'lru-cache';
 import { randomHex, sha256Hex } from '../crypto/secrets.js';
 import type { Principal } from '../domain/principal.js';
+import { notifyChange } from '../store/changes.js';
 import type { Executor, Store } from '../store/db.js';
 
 /** Tokens die after this long without use. */
@@ -9,7 +10,8 @@ export const IDLE_TIMEOUT_MS = 30 * 60 * 1000;
 const TOUCH_INTERVAL_MS = 60 * 1000;
 /**
  * How long a node trusts its cached view of a token. Revocation on this node
- * evicts at once; other nodes notice within this bound.
+ * evicts at once; on PostgreSQL other nodes evict when its notification
+ * arrives (src/store/changes.ts), and within this bound if it never does.
  */
 const CACHE_TTL_MS = 5 * 1000;
 
@@ -122,6 +124,7 @@ export class SessionService {
       .where('id', '=', sessionId)
       .where('revoked_at', 'is', null)
       .execute();
+    await notifyChange(tx, { kind: 'session', ids: [sessionId] });
   }
 
   async revokeUser(tx: Executor, userId: number): Promise<void> {
@@ -131,6 +134,7 @@ export class SessionService {
       .where('user_id', '=', userId)
       .where('revoked_at', 'is', null)
       .execute();
+    await notifyChange(tx, { kind: 'user', ids: [userId] });
   }
 
   /** Drops this node's cached view after a revoking transaction commits. */
@@ -142,5 +146,12 @@ export class SessionService {
 
   forgetToken(tokenHash: string): void {
     this.cache.delete(tokenHash);
+  }
+
+  /** Another process revoked this session (told by NOTIFY). */
+  forgetSession(sessionId: number): void {
+    for (const [hash, entry] of this.cache.entries()) {
+      if (entry.principal.sessionId === sessionId) this.cache.delete(hash);
+    }
   }
 }

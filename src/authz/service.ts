@@ -5,6 +5,12 @@ import type { Store } from '../store/db.js';
 /** More changed companies than this and a full reload is cheaper than per-company loads. */
 const MAX_PART_RELOAD = 200;
 
+/** What tells this process of committed changes without a query (src/store/change-listener.ts). */
+export interface ChangeFeed {
+  /** True while every change committed before the feed's last proof, less than its lease ago, has been told. */
+  live(): boolean;
+}
+
 export interface AuthzReloadStats {
   fullLoads: number;
   partLoads: number;
@@ -31,6 +37,14 @@ export interface AuthzReloadStats {
  *
  * A partial reload changes the view in place, synchronously: a caller holding
  * the view sees the newer answers from then on, never a half-replaced part.
+ *
+ * On PostgreSQL with a live change feed the version row is not read: each
+ * bump is told by NOTIFY (`noteVersion`), and while the feed is live every
+ * bump committed before its last proof has been told, so the view at the
+ * newest told version is as fresh as a read would make it, give or take the
+ * feed's lease (LEASE_MS). The row is read again when the feed is not live,
+ * and after a transaction of this process committed (its own notification
+ * may not be back yet: a change stays visible at once on the node that made it).
  */
 export class AuthzService {
   private view: AuthzView | null = null;
@@ -42,6 +56,12 @@ export class AuthzService {
   private queued: Promise<number> | null = null;
   /** SQLite: the store's change signal when `version` was last confirmed current. */
   private signal: string | undefined;
+  /** PostgreSQL: the feed of changes, when one listens. */
+  private feed: ChangeFeed | null = null;
+  /** The newest version the feed told. */
+  private told = -1;
+  /** PostgreSQL: this process's commit count when `version` was last confirmed by a read. */
+  private commits: number | undefined;
   readonly stats: AuthzReloadStats = { fullLoads: 0, partLoads: 0, lastParts: [] };
   /** Told of each reload that completed, and how long it took (metrics). */
   onReload: ((kind: 'full' | 'part', seconds: number) => void) | null = null;
@@ -52,17 +72,37 @@ export class AuthzService {
     private readonly readVersion: (db: Store['db']) => Promise<number> = readAuthzVersion,
   ) {}
 
-  async current(): Promise<AuthzView> {
+  /** Uses `feed` instead of reading the version row while it is live (PostgreSQL). */
+  useFeed(feed: ChangeFeed): void {
+    this.feed = feed;
+  }
+
+  /** The feed told that the version moved to `version`; the view catches up now rather than on the next request. */
+  noteVersion(version: number): void {
+    if (version <= this.told) return;
+    this.told = version;
+    if (this.view && this.version < version && !this.loading) this.refresh().catch(() => {});
+  }
+
+  current(): Promise<AuthzView> {
+    return this.refresh();
+  }
+
+  private async refresh(): Promise<AuthzView> {
     // SQLite tells without a query whether anything was committed since the
     // last check; nothing was, so the version row has not moved either.
     const signal = this.store.changeSignal?.();
     if (signal !== undefined && signal === this.signal && this.view) return this.view;
-    const version = await this.freshVersion();
+    const commits = this.store.localCommits?.();
+    const told = this.feed?.live() && commits === this.commits;
+    if (told && this.view && this.version >= this.told) return this.view;
+    const version = told ? this.told : await this.freshVersion();
     for (;;) {
       // At or past what this caller read (another caller may have reloaded further): current enough.
       if (this.view && this.version >= version) {
         // Taken before the version was read: a later commit moves the signal and forces a read.
         this.signal = signal;
+        if (!told) this.commits = commits;
         return this.view;
       }
       if (!this.loading) {

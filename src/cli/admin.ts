@@ -4,6 +4,7 @@ import { hashSecret } from '../crypto/passwords.js';
 import { randomHex } from '../crypto/secrets.js';
 import { accountLockKey } from '../domain/lockout.js';
 import { PASSWORD_RULE, passwordAcceptable } from '../domain/password-policy.js';
+import { notifyChange } from '../store/changes.js';
 import type { Store } from '../store/db.js';
 import { companyByDomain } from '../store/directory.js';
 import { clearThrottle } from '../store/throttle.js';
@@ -41,6 +42,7 @@ export async function resetPassword(store: Store, login: string, given: string |
       .where('user_id', '=', u.id)
       .where('revoked_at', 'is', null)
       .execute();
+    await notifyChange(tx, { kind: 'user', ids: [u.id] });
     await clearThrottle(tx, accountLockKey(u.id));
     await appendAudit(tx, {
       actor: { userId: null, name: 'bulwark admin reset-password', companyId: null },

@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import { AuthzView, emptyPartRows, type PartRows, partsByCompany, type ViewInput } from '../domain/authz.js';
+import { notifyChange } from './changes.js';
 import { type Executor, precompiled, type Tx } from './db.js';
 import type { SecurityAssociationTable } from './schema.js';
 
@@ -14,7 +15,8 @@ const MAX_PARTS = 500;
  * companies whose part of the permission view changed (see AuthzView for what
  * each part holds), or 'all'. Every process compares the version on each
  * authorized request and, when it moved, reloads the parts of the companies
- * changed since its view, so a change applies to the next request on every node.
+ * changed since its view, so a change applies to the next request on every node
+ * (on PostgreSQL, to the next after its notification arrived: see AuthzService).
  *
  * The version row's lock is held until commit, so versions are handed out in
  * commit order: once a reader sees version V, every transaction numbered V or
@@ -28,6 +30,8 @@ export async function bumpAuthzVersion(tx: Tx, companies: Iterable<number> | 'al
     .returning('version')
     .executeTakeFirstOrThrow();
   const version = Number(row.version);
+  // Delivered on commit, after the version row's lock is let go: in version order.
+  await notifyChange(tx, { kind: 'authz', version });
   let ids = companies === 'all' ? [ALL_COMPANIES] : [...new Set(companies)];
   if (ids.length > MAX_PARTS || ids.some((c) => !Number.isInteger(c) || c < 0)) ids = [ALL_COMPANIES];
   if (ids.length === 0) return;

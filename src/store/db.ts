@@ -8,6 +8,7 @@ import {
   type Driver,
   Kysely,
   PostgresDialect,
+  PostgresDriver,
   SqliteDialect,
   SqliteDriver,
   type Transaction,
@@ -32,6 +33,18 @@ export interface Store {
    * another, read without a query. Lets a reader skip re-reading a version row.
    */
   changeSignal?: () => string;
+  /**
+   * PostgreSQL only: how many transactions this process has committed through
+   * this store. A reader told of changes by NOTIFY reads the version row
+   * instead when this moved: its own commit's notification may still be on
+   * its way back.
+   */
+  localCommits?: () => number;
+  /**
+   * PostgreSQL only: a new client outside the pool, to the same database and
+   * schema, for a connection that must stay its own (LISTEN).
+   */
+  newClient?: () => pg.Client;
   /** PostgreSQL only: the pool's counts, for /metrics. */
   pool?: { readonly totalCount: number; readonly idleCount: number; readonly waitingCount: number };
   close(): Promise<void>;
@@ -60,6 +73,31 @@ class ImmediateSqliteDriver extends SqliteDriver {
   override async commitTransaction(connection: DatabaseConnection): Promise<void> {
     await super.commitTransaction(connection);
     this.onCommit();
+  }
+}
+
+class CountingPostgresDriver extends PostgresDriver {
+  constructor(
+    cfg: ConstructorParameters<typeof PostgresDriver>[0],
+    private readonly onCommit: () => void,
+  ) {
+    super(cfg);
+  }
+  override async commitTransaction(connection: DatabaseConnection): Promise<void> {
+    await super.commitTransaction(connection);
+    this.onCommit();
+  }
+}
+
+class CountingPostgresDialect extends PostgresDialect {
+  constructor(
+    private readonly cfg: ConstructorParameters<typeof PostgresDialect>[0],
+    private readonly onCommit: () => void,
+  ) {
+    super(cfg);
+  }
+  override createDriver(): Driver {
+    return new CountingPostgresDriver(this.cfg, this.onCommit);
   }
 }
 
@@ -168,16 +206,28 @@ export function openStore(target: string, opts: OpenOptions = {}): Store {
     throw new ConfigError(`not a SQLite file path or a postgres:// URL: "${redactDb(target)}"`);
   }
   if (kind === 'postgres') {
-    const pool = new pg.Pool({
+    const connection = {
       connectionString: target,
-      max: opts.poolSize ?? 10,
       ...(opts.connectTimeoutMs ? { connectionTimeoutMillis: opts.connectTimeoutMs } : {}),
       ...(opts.schema ? { options: `-c search_path=${opts.schema}` } : {}),
-    });
+    };
+    const pool = new pg.Pool({ ...connection, max: opts.poolSize ?? 10 });
     // An idle client losing its connection must not crash the process.
     pool.on('error', () => {});
-    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-    return { db, dialect: 'postgres', pool, close: () => db.destroy() };
+    let commits = 0;
+    const db = new Kysely<Database>({
+      dialect: new CountingPostgresDialect({ pool }, () => {
+        commits++;
+      }),
+    });
+    return {
+      db,
+      dialect: 'postgres',
+      pool,
+      localCommits: () => commits,
+      newClient: () => new pg.Client({ ...connection, keepAlive: true }),
+      close: () => db.destroy(),
+    };
   }
   const sqlite = kind === 'memory' ? new SQLite(target) : openSqliteFile(target, opts.create ?? true);
   sqlite.pragma('journal_mode = WAL');

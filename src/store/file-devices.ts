@@ -1,6 +1,7 @@
 import type { Selectable, Updateable } from 'kysely';
 import { nameKey } from '../domain/names.js';
 import type { ObjectRef } from '../domain/object-id.js';
+import { notifyChange } from './changes.js';
 import type { Executor } from './db.js';
 import type { FdApiKeyTable, FdVirtualServer } from './schema.js';
 
@@ -45,12 +46,15 @@ export async function insertApiKey(db: Executor, row: Omit<ApiKeyRow, 'id' | 'la
   return r.id;
 }
 
+/** Other processes drop their cached copy when the caller's transaction commits. */
 export async function updateApiKey(db: Executor, id: number, set: Updateable<FdApiKeyTable>): Promise<void> {
   await db.updateTable('fd_api_keys').set(set).where('id', '=', id).execute();
+  await notifyChange(db, { kind: 'key', ids: [id] });
 }
 
 export async function deleteApiKey(db: Executor, id: number): Promise<void> {
   await db.deleteFrom('fd_api_keys').where('id', '=', id).execute();
+  await notifyChange(db, { kind: 'key', ids: [id] });
 }
 
 export async function touchApiKey(db: Executor, id: number, at: string): Promise<void> {

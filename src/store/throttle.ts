@@ -1,7 +1,21 @@
+import { PostgresAdapter, sql } from 'kysely';
 import type { ThrottleState } from '../domain/lockout.js';
 import type { Executor } from './db.js';
 
+/**
+ * A throttle row read inside a transaction is the first half of a
+ * read-modify-write (a failure counted): on PostgreSQL the key is locked
+ * until commit first, so failures arriving together, on one node or on
+ * several, are counted one after the other instead of overwriting each other
+ * (a row lock would not do: the first failure has no row to lock). SQLite
+ * transactions here hold the write lock from their start already.
+ */
 export async function readThrottle(db: Executor, key: string): Promise<ThrottleState | null> {
+  if (db.isTransaction && db.getExecutor().adapter instanceof PostgresAdapter) {
+    await sql`select pg_advisory_xact_lock(hashtextextended(${`throttle:${key}`} || ':' || current_schema(), 0))`.execute(
+      db,
+    );
+  }
   const row = await db.selectFrom('login_throttle').selectAll().where('key', '=', key).executeTakeFirst();
   if (!row) return null;
   return {

@@ -7,6 +7,7 @@ import type { AuthzView } from '../../domain/authz.js';
 import { COMMCELL, canSeeCompany, companyRef } from '../../domain/permissions.js';
 import { loginName, type Principal } from '../../domain/principal.js';
 import { bumpAuthzVersion } from '../../store/authz.js';
+import { notifyChange } from '../../store/changes.js';
 import type { Executor, Tx } from '../../store/db.js';
 import {
   addMember,
@@ -524,6 +525,7 @@ export function registerUserGroupRoutes(app: FastifyInstance, ctx: AppContext): 
           at: now,
         });
         changed.push(...added, ...removed);
+        await notifyChange(tx, { kind: 'user', ids: changed });
         return { userGroupName: loginName(g.company_id, g.domain_name, name), userGroupId: g.id };
       });
       // Membership of a built-in group decides a session's standing: recompute it on the next request here.
@@ -562,6 +564,7 @@ export function registerUserGroupRoutes(app: FastifyInstance, ctx: AppContext): 
         }
         await mustKeepMaster(tx);
         await bumpAuthzVersion(tx, [g.company_id]);
+        await notifyChange(tx, { kind: 'user', ids });
         await appendAudit(tx, {
           actor: actorOf(p),
           companyId: g.company_id,
