@@ -609,7 +609,7 @@ describe(`${TOTAL} generated bodies over every route that reads one (seed ${SEED
     // Login hashes a password when the user exists: its share is small so the run stays quick.
     const weight = (x: Target) => (x.route === 'POST /Login' ? 0.2 : x.route in EXAMPLES || x.route in NDJSON ? 2 : 1);
     const totalWeight = all.reduce((s, x) => s + weight(x), 0);
-    const perRoute = all.map((x) => Math.max(50, Math.round((TOTAL * weight(x)) / totalWeight)));
+    const perRoute = all.map((x) => Math.max(50, Math.ceil((TOTAL * weight(x)) / totalWeight)));
     const planned = perRoute.reduce((a, b) => a + b, 0);
     expect(planned).toBeGreaterThanOrEqual(TOTAL);
 
