@@ -172,6 +172,8 @@ export function registerApiKeyGroupRoutes(app: FastifyInstance, ctx: AppContext)
       const c = callerOf(req);
       const g = await target(c, req.params.id);
       const set = checked(req.body.name, req.body.description);
+      // A PATCH naming no field changes nothing: no write, no audit record (an empty SET is not SQL).
+      if (Object.keys(set).length === 0) return reply.code(204).send();
       await change(
         c,
         req.ip,
