@@ -65,6 +65,11 @@ export class ChangeListener {
     return this.confirmedAt !== null && performance.now() - this.confirmedAt <= LEASE_MS;
   }
 
+  /** The server process of the listening connection, while there is one (tests, diagnostics). */
+  get backendPid(): number | null {
+    return (this.client as { processID?: number } | null)?.processID ?? null;
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     if (this.retry) clearTimeout(this.retry);
