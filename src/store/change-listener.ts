@@ -157,7 +157,15 @@ export class ChangeListener {
     if (client) {
       client.removeAllListeners('notification');
       client.on('error', () => {});
-      await client.end().catch(() => {});
+      // A client cut mid-handshake may never report its end: closing must not wait on it.
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        client.end().catch(() => {}),
+        new Promise((r) => {
+          timer = setTimeout(r, 1000);
+        }),
+      ]);
+      clearTimeout(timer);
     }
   }
 }
