@@ -400,3 +400,63 @@ describe('version reads', () => {
     await e;
   });
 });
+
+describe('a change feed (PostgreSQL LISTEN/NOTIFY) in place of the version read', () => {
+  it('answers without reading while the feed is live, catches up on what it tells, and reads when it is not live or after a commit of its own', async () => {
+    let commits = 0;
+    // As on PostgreSQL: no change signal, a count of this process's commits.
+    const store: Store = {
+      db: t.store.db,
+      dialect: t.store.dialect,
+      localCommits: () => commits,
+      close: async () => {},
+    };
+    let reads = 0;
+    const node = new AuthzService(store, async (db) => {
+      reads++;
+      return Number((await db.selectFrom('authz_version').select('version').executeTakeFirstOrThrow()).version);
+    });
+    let live = true;
+    node.useFeed({ live: () => live });
+    // The CommCell's own part (company 0): there whether or not earlier tests ran.
+    const acme = { id: 0 };
+    const bump = async () => {
+      await t.store.db.transaction().execute((tx) => bumpAuthzVersion(tx, [acme.id]));
+      return Number((await t.store.db.selectFrom('authz_version').select('version').executeTakeFirstOrThrow()).version);
+    };
+
+    await node.current();
+    expect(reads).toBe(1);
+    // Live, nothing told: no read, however many requests.
+    for (let i = 0; i < 5; i++) await node.current();
+    expect(reads).toBe(1);
+
+    // Another node's change, told by the feed: the view reloads that company without a read.
+    const loads = node.stats.partLoads;
+    node.noteVersion(await bump());
+    await node.current();
+    expect(reads).toBe(1);
+    expect(node.stats.partLoads).toBe(loads + 1);
+    expect(node.stats.lastParts).toEqual([acme.id]);
+
+    // A change not (yet) told is not seen while live: that is the lease the README bounds.
+    await bump();
+    // This process committed something: its own notification may lag, so it reads once.
+    commits++;
+    await node.current();
+    expect(reads).toBe(2);
+    expect(node.stats.partLoads).toBe(loads + 2);
+    await node.current();
+    expect(reads).toBe(2);
+
+    // Not live (listener down or its proof older than the lease): a read on every call.
+    live = false;
+    await node.current();
+    await node.current();
+    expect(reads).toBe(4);
+    const before = node.stats.partLoads;
+    await bump();
+    await node.current();
+    expect(node.stats.partLoads).toBe(before + 1);
+  });
+});

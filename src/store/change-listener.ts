@@ -65,6 +65,11 @@ export class ChangeListener {
     return this.confirmedAt !== null && performance.now() - this.confirmedAt <= LEASE_MS;
   }
 
+  /** The server process of the listening connection, while there is one (tests, diagnostics). */
+  get backendPid(): number | null {
+    return (this.client as { processID?: number } | null)?.processID ?? null;
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     if (this.retry) clearTimeout(this.retry);
@@ -152,7 +157,15 @@ export class ChangeListener {
     if (client) {
       client.removeAllListeners('notification');
       client.on('error', () => {});
-      await client.end().catch(() => {});
+      // A client cut mid-handshake may never report its end: closing must not wait on it.
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        client.end().catch(() => {}),
+        new Promise((r) => {
+          timer = setTimeout(r, 1000);
+        }),
+      ]);
+      clearTimeout(timer);
     }
   }
 }
