@@ -86,7 +86,7 @@ describe('bulwark keys', () => {
     expect(ops.map((o) => o.operation)).toEqual(['vault.rotate.start', 'vault.rotate.resume', 'vault.rotate.end']);
     expect(ops[0]?.actor_name).toBe('bulwark keys rotate');
     noSecrets(out + err + status.stdout + again.stdout + again.stderr, refs);
-  }, 120_000);
+  }, 240_000);
 
   it('lists records under an unknown key and exits 1 (status and rotate); --batch out of range is a usage error', async () => {
     const { env, store, refs } = await setup({ credentials: 5, accounts: 4 });
@@ -104,7 +104,7 @@ describe('bulwark keys', () => {
     const u = await runCli(['keys', 'rotate', '--batch', '0'], env);
     expect(u.code).toBe(2);
     expect(u.stderr).toContain('--batch must be a whole number from 1 to 10000');
-  }, 120_000);
+  }, 240_000);
 
   it('a new master key: --new-master-key-file re-wraps every data key; then only the new key opens the store', async () => {
     const { env, store, dir, refs } = await setup({ credentials: 4, accounts: 3 });
@@ -131,5 +131,5 @@ describe('bulwark keys', () => {
     expect(st.stdout).not.toMatch(/^data key 1/m);
     for (const [ref, o] of await openAll(store.db, new Vault(store, NEXT))) expect(o.plain, ref).toBe(passwordOf(ref));
     noSecrets(r.stdout + r.stderr + old.stderr + oldStatus.stdout + rot.stdout + st.stdout, refs);
-  }, 120_000);
+  }, 240_000);
 });

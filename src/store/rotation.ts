@@ -182,6 +182,7 @@ export async function rotate(store: Store, vault: Vault, o: RotateOptions): Prom
         const n = await store.db.transaction().execute(async (tx) => {
           const { records, next } = await table.notUnder(tx, target, after, o.batch);
           after = next;
+          const pairs: Array<{ record: SealedRecord; secret: string }> = [];
           for (const r of records) {
             if (problems.has(r.ref)) continue;
             const opened = await keys.open(tx, r);
@@ -189,8 +190,10 @@ export async function rotate(store: Store, vault: Vault, o: RotateOptions): Prom
               problems.set(r.ref, { ref: r.ref, label: r.label, keyId: r.sealed.keyId, why: opened.why });
               continue;
             }
-            if (await table.reseal(tx, r, keys.seal(target, r.identity, opened.plain))) moved++;
+            pairs.push({ record: r, secret: keys.seal(target, r.identity, opened.plain).secret });
           }
+          // One statement for the batch (compare and set per row, as reseal does).
+          moved += await table.resealMany(tx, target, pairs);
           return records.length;
         });
         report();

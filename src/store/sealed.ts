@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Sealed } from '../crypto/vault.js';
 import { type AccountKind, credentialIdentity, entityAccountIdentity } from '../domain/credentials.js';
 import type { Executor, Tx } from './db.js';
@@ -33,6 +34,8 @@ export interface SealedTable {
    * changed the password meanwhile wins); whether it did.
    */
   reseal(tx: Tx, record: SealedRecord, now: Sealed): Promise<boolean>;
+  /** `reseal` of many records under one key in one statement; how many were replaced. */
+  resealMany(tx: Tx, keyId: number, pairs: ReadonlyArray<{ record: SealedRecord; secret: string }>): Promise<number>;
   /** How many records each key id seals. */
   counts(db: Executor): Promise<Map<number, number>>;
 }
@@ -76,6 +79,22 @@ const credentials: SealedTable = {
       .executeTakeFirst();
     return Number(r.numUpdatedRows) === 1;
   },
+  async resealMany(tx, keyId, pairs) {
+    if (pairs.length === 0) return 0;
+    const values = sql.join(
+      pairs.map(
+        ({ record, secret }) =>
+          sql`(cast(${Number(record.ref.slice('credentials/'.length))} as integer), cast(${record.sealed.keyId} as integer), cast(${record.sealed.secret} as text), cast(${secret} as text))`,
+      ),
+    );
+    // Compare and set, as reseal, for the whole batch: rows a request changed meanwhile are left alone.
+    const r = await sql`with v(id, old_key, old_secret, new_secret) as (values ${values})
+      update credentials set key_id = ${keyId},
+        secret = (select v.new_secret from v where v.id = credentials.id)
+      where exists (select 1 from v where v.id = credentials.id and v.old_key = credentials.key_id
+        and v.old_secret = credentials.secret)`.execute(tx);
+    return Number(r.numAffectedRows ?? 0);
+  },
   counts: (db) => countsOf(db, 'credentials'),
 };
 
@@ -115,6 +134,21 @@ const entityAccounts: SealedTable = {
       .where('secret', '=', record.sealed.secret)
       .executeTakeFirst();
     return Number(r.numUpdatedRows) === 1;
+  },
+  async resealMany(tx, keyId, pairs) {
+    if (pairs.length === 0) return 0;
+    const values = sql.join(
+      pairs.map(({ record, secret }) => {
+        const [, entityId, kind] = record.ref.split('/') as [string, string, string];
+        return sql`(cast(${Number(entityId)} as integer), cast(${kind} as text), cast(${record.sealed.keyId} as integer), cast(${record.sealed.secret} as text), cast(${secret} as text))`;
+      }),
+    );
+    const r = await sql`with v(entity_id, kind, old_key, old_secret, new_secret) as (values ${values})
+      update entity_accounts set key_id = ${keyId},
+        secret = (select v.new_secret from v where v.entity_id = entity_accounts.entity_id and v.kind = entity_accounts.kind)
+      where exists (select 1 from v where v.entity_id = entity_accounts.entity_id and v.kind = entity_accounts.kind
+        and v.old_key = entity_accounts.key_id and v.old_secret = entity_accounts.secret)`.execute(tx);
+    return Number(r.numAffectedRows ?? 0);
   },
   counts: (db) => countsOf(db, 'entity_accounts'),
 };
