@@ -593,74 +593,79 @@ function fullGc(): void {
 }
 
 describe(`${TOTAL} generated bodies over every route that reads one (seed ${SEED})`, () => {
-  it('no 5xx, nothing logged at error, bounded heap', async () => {
-    const all = targets();
-    const cs = all.filter((x) => x.dialect === 'cs');
-    const fdRoutes = all.filter((x) => x.dialect === 'fd');
-    expect(cs.length).toBeGreaterThan(30);
-    expect(fdRoutes.length).toBeGreaterThan(5);
-    for (const route of [...Object.keys(EXAMPLES), ...Object.keys(NDJSON)]) {
-      expect(
-        cs.map((x) => x.route),
-        `an example for a route that is not there: ${route}`,
-      ).toContain(route);
-    }
-    for (const route of Object.keys(FD_EXAMPLES)) {
-      expect(
-        fdRoutes.map((x) => x.route),
-        route,
-      ).toContain(route);
-    }
-    // Login hashes a password when the user exists: its share is small so the run stays quick.
-    const weight = (x: Target) => (x.route === 'POST /Login' ? 0.05 : x.route in EXAMPLES || x.route in NDJSON ? 2 : 1);
-    const totalWeight = all.reduce((s, x) => s + weight(x), 0);
-    const perRoute = all.map((x) => Math.max(50, Math.ceil((TOTAL * weight(x)) / totalWeight)));
-    const planned = perRoute.reduce((a, b) => a + b, 0);
-    expect(planned).toBeGreaterThanOrEqual(TOTAL);
-
-    fullGc();
-    const heapBefore = process.memoryUsage().heapUsed;
-    const statuses = new Map<number, number>();
-    let sent = 0;
-    const slowest: Array<[string, number]> = [];
-    for (const [i, target] of all.entries()) {
-      const started = performance.now();
-      const bodies = fc.sample(target.request, { numRuns: perRoute[i] as number, seed: SEED + i });
-      for (let k = 0; k < bodies.length; k += CONCURRENCY) {
-        const batch = bodies.slice(k, k + CONCURRENCY);
-        const replies = await Promise.all(batch.map((b) => t.inject(b)));
-        for (const [j, res] of replies.entries()) {
-          statuses.set(res.statusCode, (statuses.get(res.statusCode) ?? 0) + 1);
-          if (res.statusCode >= 500) {
-            const b = batch[j] as InjectOptions;
-            throw new Error(
-              `${b.method} ${b.url} answered ${res.statusCode} ${res.body.slice(0, 300)} to ${String(b.payload).slice(0, 2000)} (seed ${SEED})`,
-            );
-          }
-        }
-        sent += batch.length;
+  it(
+    'no 5xx, nothing logged at error, bounded heap',
+    async () => {
+      const all = targets();
+      const cs = all.filter((x) => x.dialect === 'cs');
+      const fdRoutes = all.filter((x) => x.dialect === 'fd');
+      expect(cs.length).toBeGreaterThan(30);
+      expect(fdRoutes.length).toBeGreaterThan(5);
+      for (const route of [...Object.keys(EXAMPLES), ...Object.keys(NDJSON)]) {
+        expect(
+          cs.map((x) => x.route),
+          `an example for a route that is not there: ${route}`,
+        ).toContain(route);
       }
-      slowest.push([target.route, (performance.now() - started) / bodies.length]);
-    }
-    slowest.sort((a, b) => b[1] - a[1]);
-    fullGc();
-    const grown = process.memoryUsage().heapUsed - heapBefore;
-    console.log(
-      `fuzz: ${sent} bodies over ${all.length} routes (seed ${SEED}); statuses ${JSON.stringify(Object.fromEntries(statuses))}; heap grew ${(grown / 1048576).toFixed(1)} MiB; slowest (ms per body): ${slowest
-        .slice(0, 5)
-        .map(([r, ms]) => `${r} ${ms.toFixed(2)}`)
-        .join(', ')}`,
-    );
-    expect(sent).toBeGreaterThanOrEqual(TOTAL);
-    expect(grown).toBeLessThan(HEAP_BOUND);
-    const errors = t.logs
-      .flatMap((c) => c.split('\n'))
-      .filter((l) => l.trim() !== '')
-      .map((l) => JSON.parse(l) as { level: number; msg?: string })
-      .filter((e) => e.level >= 50);
-    expect(errors).toEqual([]);
-    // The session survived (nothing logged it out), so the bodies reached the handlers, not just the gate.
-    const who = await t.call('POST', '/WhoAmI', token);
-    expect(who.statusCode).toBe(200);
-  }, Math.max(600_000, TOTAL * 6));
+      for (const route of Object.keys(FD_EXAMPLES)) {
+        expect(
+          fdRoutes.map((x) => x.route),
+          route,
+        ).toContain(route);
+      }
+      // Login hashes a password when the user exists: its share is small so the run stays quick.
+      const weight = (x: Target) =>
+        x.route === 'POST /Login' ? 0.05 : x.route in EXAMPLES || x.route in NDJSON ? 2 : 1;
+      const totalWeight = all.reduce((s, x) => s + weight(x), 0);
+      const perRoute = all.map((x) => Math.max(50, Math.ceil((TOTAL * weight(x)) / totalWeight)));
+      const planned = perRoute.reduce((a, b) => a + b, 0);
+      expect(planned).toBeGreaterThanOrEqual(TOTAL);
+
+      fullGc();
+      const heapBefore = process.memoryUsage().heapUsed;
+      const statuses = new Map<number, number>();
+      let sent = 0;
+      const slowest: Array<[string, number]> = [];
+      for (const [i, target] of all.entries()) {
+        const started = performance.now();
+        const bodies = fc.sample(target.request, { numRuns: perRoute[i] as number, seed: SEED + i });
+        for (let k = 0; k < bodies.length; k += CONCURRENCY) {
+          const batch = bodies.slice(k, k + CONCURRENCY);
+          const replies = await Promise.all(batch.map((b) => t.inject(b)));
+          for (const [j, res] of replies.entries()) {
+            statuses.set(res.statusCode, (statuses.get(res.statusCode) ?? 0) + 1);
+            if (res.statusCode >= 500) {
+              const b = batch[j] as InjectOptions;
+              throw new Error(
+                `${b.method} ${b.url} answered ${res.statusCode} ${res.body.slice(0, 300)} to ${String(b.payload).slice(0, 2000)} (seed ${SEED})`,
+              );
+            }
+          }
+          sent += batch.length;
+        }
+        slowest.push([target.route, (performance.now() - started) / bodies.length]);
+      }
+      slowest.sort((a, b) => b[1] - a[1]);
+      fullGc();
+      const grown = process.memoryUsage().heapUsed - heapBefore;
+      console.log(
+        `fuzz: ${sent} bodies over ${all.length} routes (seed ${SEED}); statuses ${JSON.stringify(Object.fromEntries(statuses))}; heap grew ${(grown / 1048576).toFixed(1)} MiB; slowest (ms per body): ${slowest
+          .slice(0, 5)
+          .map(([r, ms]) => `${r} ${ms.toFixed(2)}`)
+          .join(', ')}`,
+      );
+      expect(sent).toBeGreaterThanOrEqual(TOTAL);
+      expect(grown).toBeLessThan(HEAP_BOUND);
+      const errors = t.logs
+        .flatMap((c) => c.split('\n'))
+        .filter((l) => l.trim() !== '')
+        .map((l) => JSON.parse(l) as { level: number; msg?: string })
+        .filter((e) => e.level >= 50);
+      expect(errors).toEqual([]);
+      // The session survived (nothing logged it out), so the bodies reached the handlers, not just the gate.
+      const who = await t.call('POST', '/WhoAmI', token);
+      expect(who.statusCode).toBe(200);
+    },
+    Math.max(600_000, TOTAL * 6),
+  );
 });
