@@ -53,7 +53,7 @@ function modelWithin(k: Powers, ceiling: Powers): boolean {
     subset(k.vs, ceiling.vs) &&
     subset(k.groups, ceiling.groups) &&
     (ceiling.sources === null ||
-      (k.sources !== null && k.sources.every((s) => (ceiling.sources as string[]).some((o) => cidrIn(s, o))))) &&
+      k.sources?.every((s) => (ceiling.sources as string[]).some((o) => cidrIn(s, o))) === true) &&
     (ceiling.expires === null || (k.expires !== null && k.expires <= ceiling.expires))
   );
 }
