@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { apiKeyObjectId, groupObjectId, virtualServerObjectId } from '../src/domain/object-id.js';
 import { CALL_IDS } from '../src/filedevices/calls.js';
 import { ADMIN_BASIC, commCellUser, createVs, type FdAuth, fd, mintKey, setRole, userAuth } from './filedevices.js';
@@ -9,6 +9,9 @@ import { ADMIN_PASSWORD, b64, startApp, type TestApp } from './harness.js';
 // src/filedevices/caller.ts (R1-R10) against callers that should not get
 // past it, by a reference model over generated requests, and hostile input
 // that must never answer 5xx.
+
+// Property runs make hundreds of requests: on a loaded machine, past the 30 s default.
+vi.setConfig({ testTimeout: 120_000 });
 
 const KEYS = 'file-devices/management/api-keys';
 const GROUPS = 'file-devices/management/api-key-groups';
@@ -53,7 +56,7 @@ function modelWithin(k: Powers, ceiling: Powers): boolean {
     subset(k.vs, ceiling.vs) &&
     subset(k.groups, ceiling.groups) &&
     (ceiling.sources === null ||
-      (k.sources !== null && k.sources.every((s) => (ceiling.sources as string[]).some((o) => cidrIn(s, o))))) &&
+      k.sources?.every((s) => (ceiling.sources as string[]).some((o) => cidrIn(s, o))) === true) &&
     (ceiling.expires === null || (k.expires !== null && k.expires <= ceiling.expires))
   );
 }
@@ -134,7 +137,7 @@ beforeAll(async () => {
     ALL_WRITES,
   );
   expect((await fd(t, 'POST', `${GROUPS}/g1/members`, ADMIN_BASIC, { apiKeys: [g.objectId] })).statusCode).toBe(204);
-});
+}, 120_000);
 afterAll(async () => {
   await t.close();
 });
