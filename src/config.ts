@@ -53,6 +53,7 @@ export const ConfigSchema = Type.Object({
   trustProxy: Type.Boolean(),
   hashConcurrency: Type.Integer({ minimum: 1, maximum: 64 }),
   metricsToken: nullable(Type.String({ pattern: '^[A-Za-z0-9._~+/=-]{32,256}$' })),
+  apiDocs: Type.Boolean(),
 });
 
 /** Everything Bulwark reads from its environment, parsed once. */
@@ -193,6 +194,14 @@ export const VARIABLES: readonly Variable[] = [
     expect: '32 to 256 characters of A-Z a-z 0-9 . _ ~ + / = -',
     decode: text,
     secret: true,
+  },
+  {
+    name: 'BULWARK_API_DOCS',
+    key: 'apiDocs',
+    fallback: 'true',
+    meaning: 'serve the API reference: GET /openapi.json and the /docs page',
+    expect: 'true or false (or 1 or 0)',
+    decode: flag,
   },
   {
     name: 'LOG_LEVEL',
