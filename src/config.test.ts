@@ -87,6 +87,14 @@ const CASES: Record<string, { good: Array<[string, unknown]>; bad: string[] }> =
     ],
     bad: ['t'.repeat(31), 't'.repeat(257), `${'t'.repeat(32)} `, `${'t'.repeat(32)}\n`, `${'t'.repeat(32)}é`],
   },
+  BULWARK_API_DOCS: {
+    good: [
+      ['false', false],
+      ['0', false],
+      ['TRUE', true],
+    ],
+    bad: ['off', 'no', '2'],
+  },
   LOG_LEVEL: {
     good: [
       ['debug', 'debug'],
@@ -117,6 +125,7 @@ describe('configuration', () => {
       trustProxy: false,
       hashConcurrency: 2,
       metricsToken: null,
+      apiDocs: true,
     });
   });
 

@@ -384,29 +384,33 @@ export function buildOpenApi(routes: readonly DocumentedRoute[], version: string
 
 /**
  * Serves the reference: /openapi.json and the /docs page (Swagger UI, its
- * assets served from the package: no CDN). The document is built once, when
- * the app is ready, from every route registered by then.
+ * assets served from the package: no CDN). The document is built from every
+ * route registered, on its first request: not at start, which every node and
+ * every test app pays.
  */
 export async function registerApiDocs(app: FastifyInstance): Promise<void> {
-  const version = packageVersion();
   const routes: DocumentedRoute[] = [];
   app.addHook('onRoute', (r) => {
     for (const method of [r.method].flat()) routes.push({ method, url: r.url, schema: r.schema, config: r.config });
   });
   const document: Record<string, unknown> = {};
-  app.addHook('onReady', async () => {
-    Object.assign(document, buildOpenApi(routes, version));
-  });
+  let built = false;
+  const build = async () => {
+    if (built) return;
+    Object.assign(document, buildOpenApi(routes, packageVersion()));
+    built = true;
+  };
   const swagger = (await import('@fastify/swagger')).default;
   const swaggerUi = (await import('@fastify/swagger-ui')).default;
   await app.register(swagger, { mode: 'static', specification: { document: document as never } });
-  await app.register(swaggerUi, {
-    routePrefix: '/docs',
-    uiConfig: { docExpansion: 'none', deepLinking: true, validatorUrl: null },
+  await app.register(async (scope) => {
+    scope.addHook('onRequest', build);
+    await scope.register(swaggerUi, {
+      routePrefix: '/docs',
+      uiConfig: { docExpansion: 'none', deepLinking: true, validatorUrl: null },
+    });
+    scope.get('/openapi.json', async (_req, reply) => reply.type('application/json; charset=utf-8').send(document));
   });
-  app.get('/openapi.json', { schema: { hide: true } as FastifySchema }, async (_req, reply) =>
-    reply.type('application/json; charset=utf-8').send(document),
-  );
 }
 
 function packageVersion(): string {
