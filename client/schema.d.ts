@@ -1756,7 +1756,7 @@ export interface operations {
                  * @example {
                  *       "mode": 4,
                  *       "username": "admin",
-                 *       "password": "QWRtaW4tUGFzc3cwcmQh",
+                 *       "password": "RXhhbXBsZS1QYXNzdzByZCE=",
                  *       "deviceId": "test",
                  *       "clientType": 30
                  *     }
@@ -1769,7 +1769,7 @@ export interface operations {
                     clientType?: number | string;
                     timeOut?: number | string;
                 };
-                /** @example <?xml version="1.0" encoding="UTF-8"?><DM2ContentIndexing_CheckCredentialReq mode="4" username="admin" password="QWRtaW4tUGFzc3cwcmQh" deviceId="test" clientType="30"/> */
+                /** @example <?xml version="1.0" encoding="UTF-8"?><DM2ContentIndexing_CheckCredentialReq mode="4" username="admin" password="RXhhbXBsZS1QYXNzdzByZCE=" deviceId="test" clientType="30"/> */
                 "application/xml": string;
             };
         };
@@ -3246,7 +3246,7 @@ export interface operations {
                  *             "userName": "acme\\tadmin"
                  *           },
                  *           "email": "tadmin@acme.example",
-                 *           "password": "VGVuYW50LVBhc3N3MHJkIQ==",
+                 *           "password": "RXhhbXBsZS1UZW5hbnQtUGFzc3cwcmQh",
                  *           "associatedUserGroups": [
                  *             {
                  *               "userGroupName": "Tenant Admin"
@@ -3273,7 +3273,7 @@ export interface operations {
                         }[];
                     }[];
                 };
-                /** @example <?xml version="1.0" encoding="UTF-8"?><request><users email="tadmin@acme.example" password="VGVuYW50LVBhc3N3MHJkIQ=="><userEntity userName="acme\tadmin"/><associatedUserGroups userGroupName="Tenant Admin"/></users></request> */
+                /** @example <?xml version="1.0" encoding="UTF-8"?><request><users email="tadmin@acme.example" password="RXhhbXBsZS1UZW5hbnQtUGFzc3cwcmQh"><userEntity userName="acme\tadmin"/><associatedUserGroups userGroupName="Tenant Admin"/></users></request> */
                 "application/xml": string;
             };
         };
@@ -3619,9 +3619,9 @@ export interface operations {
                  *           "userEntity": {
                  *             "userName": "bob"
                  *           },
-                 *           "password": "Qm9iLU4zdy1QYXNzdzByZCE=",
+                 *           "password": "RXhhbXBsZS1Cb2ItUGFzc3cwcmQh",
                  *           "validationParameters": {
-                 *             "password": "QWRtaW4tUGFzc3cwcmQh",
+                 *             "password": "RXhhbXBsZS1QYXNzdzByZCE=",
                  *             "passwordOperationType": "2"
                  *           }
                  *         }
@@ -3646,7 +3646,7 @@ export interface operations {
                         };
                     }[];
                 };
-                /** @example <?xml version="1.0" encoding="UTF-8"?><request><users password="Qm9iLU4zdy1QYXNzdzByZCE="><userEntity userName="bob"/><validationParameters password="QWRtaW4tUGFzc3cwcmQh" passwordOperationType="2"/></users></request> */
+                /** @example <?xml version="1.0" encoding="UTF-8"?><request><users password="RXhhbXBsZS1Cb2ItUGFzc3cwcmQh"><userEntity userName="bob"/><validationParameters password="RXhhbXBsZS1QYXNzdzByZCE=" passwordOperationType="2"/></users></request> */
                 "application/xml": string;
             };
         };
@@ -7661,7 +7661,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "passkey": "YS1wYXNza2V5IQ==",
+                 *       "passkey": "RXhhbXBsZS1QYXNzazN5IQ==",
                  *       "passkeySettings": {
                  *         "enableAuthorizeForRestore": true,
                  *         "passkeyExpirationInterval": {}
@@ -7681,7 +7681,7 @@ export interface operations {
                         };
                     };
                 };
-                /** @example <?xml version="1.0" encoding="UTF-8"?><App_SetPasskeyRequest passkey="YS1wYXNza2V5IQ=="><passkeySettings enableAuthorizeForRestore="true"><passkeyExpirationInterval/></passkeySettings></App_SetPasskeyRequest> */
+                /** @example <?xml version="1.0" encoding="UTF-8"?><App_SetPasskeyRequest passkey="RXhhbXBsZS1QYXNzazN5IQ=="><passkeySettings enableAuthorizeForRestore="true"><passkeyExpirationInterval/></passkeySettings></App_SetPasskeyRequest> */
                 "application/xml": string;
             };
         };
@@ -7838,7 +7838,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "passkey": "UmlnaHQtUGshMQ==",
+                 *       "passkey": "RXhhbXBsZS1QYXNzazN5IQ==",
                  *       "passkeySettings": {
                  *         "enableAuthorizeForRestore": true,
                  *         "passkeyExpirationInterval": {}
@@ -7854,7 +7854,7 @@ export interface operations {
                         };
                     };
                 };
-                /** @example <?xml version="1.0" encoding="UTF-8"?><App_AuthorizeForRestoreRequest passkey="UmlnaHQtUGshMQ=="><passkeySettings enableAuthorizeForRestore="true"><passkeyExpirationInterval/></passkeySettings></App_AuthorizeForRestoreRequest> */
+                /** @example <?xml version="1.0" encoding="UTF-8"?><App_AuthorizeForRestoreRequest passkey="RXhhbXBsZS1QYXNzazN5IQ=="><passkeySettings enableAuthorizeForRestore="true"><passkeyExpirationInterval/></passkeySettings></App_AuthorizeForRestoreRequest> */
                 "application/xml": string;
             };
         };
@@ -8011,7 +8011,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "passkey": "Q2xpZW50LVBrITE=",
+                 *       "passkey": "RXhhbXBsZS1DbGllbnQtUGFzc2szeSE=",
                  *       "passkeySettings": {
                  *         "enableAuthorizeForRestore": true,
                  *         "passkeyExpirationInterval": {}
@@ -8031,7 +8031,7 @@ export interface operations {
                         };
                     };
                 };
-                /** @example <?xml version="1.0" encoding="UTF-8"?><App_SetPasskeyRequest passkey="Q2xpZW50LVBrITE="><passkeySettings enableAuthorizeForRestore="true"><passkeyExpirationInterval/></passkeySettings></App_SetPasskeyRequest> */
+                /** @example <?xml version="1.0" encoding="UTF-8"?><App_SetPasskeyRequest passkey="RXhhbXBsZS1DbGllbnQtUGFzc2szeSE="><passkeySettings enableAuthorizeForRestore="true"><passkeyExpirationInterval/></passkeySettings></App_SetPasskeyRequest> */
                 "application/xml": string;
             };
         };
@@ -8562,7 +8562,7 @@ export interface operations {
                  *           },
                  *           "record": {
                  *             "userName": "prodcert\\svc",
-                 *             "password": "UGFzc3dvcmQwMDI="
+                 *             "password": "RXhhbXBsZS1OZXctUGFzc3cwcmQ="
                  *           }
                  *         }
                  *       ]
@@ -8601,7 +8601,7 @@ export interface operations {
                         };
                     }[];
                 };
-                /** @example <?xml version="1.0" encoding="UTF-8"?><request><credentialRecordInfo recordType="WINDOWSACCOUNT"><credentialRecord credentialId="1" credentialName="prd_test001"/><record userName="prodcert\svc" password="UGFzc3dvcmQwMDI="/></credentialRecordInfo></request> */
+                /** @example <?xml version="1.0" encoding="UTF-8"?><request><credentialRecordInfo recordType="WINDOWSACCOUNT"><credentialRecord credentialId="1" credentialName="prd_test001"/><record userName="prodcert\svc" password="RXhhbXBsZS1OZXctUGFzc3cwcmQ="/></credentialRecordInfo></request> */
                 "application/xml": string;
             };
         };
@@ -8767,7 +8767,7 @@ export interface operations {
                  *           },
                  *           "record": {
                  *             "userName": "acme\\svc",
-                 *             "password": "QWNtZS1QYXNzdzByZA=="
+                 *             "password": "RXhhbXBsZS1TZXJ2aWNlLVBhc3N3MHJk"
                  *           }
                  *         }
                  *       ]
@@ -8806,7 +8806,7 @@ export interface operations {
                         };
                     }[];
                 };
-                /** @example <?xml version="1.0" encoding="UTF-8"?><request><credentialRecordInfo recordType="1"><credentialRecord credentialName="svc"/><record userName="acme\svc" password="QWNtZS1QYXNzdzByZA=="/></credentialRecordInfo></request> */
+                /** @example <?xml version="1.0" encoding="UTF-8"?><request><credentialRecordInfo recordType="1"><credentialRecord credentialName="svc"/><record userName="acme\svc" password="RXhhbXBsZS1TZXJ2aWNlLVBhc3N3MHJk"/></credentialRecordInfo></request> */
                 "application/xml": string;
             };
         };
@@ -9350,7 +9350,7 @@ export interface operations {
                  *       "databaseCredentialType": "POSTGRESQL",
                  *       "name": "pgcred",
                  *       "username": "postgres",
-                 *       "password": "UGctUGFzc3cwcmQ=",
+                 *       "password": "RXhhbXBsZS1EYi1QYXNzdzByZA==",
                  *       "description": "pg"
                  *     }
                  */
@@ -9366,7 +9366,7 @@ export interface operations {
                         name?: string;
                     };
                 };
-                /** @example <?xml version="1.0" encoding="UTF-8"?><request accountType="DATABASE_ACCOUNT" databaseCredentialType="POSTGRESQL" name="pgcred" username="postgres" password="UGctUGFzc3cwcmQ=" description="pg"/> */
+                /** @example <?xml version="1.0" encoding="UTF-8"?><request accountType="DATABASE_ACCOUNT" databaseCredentialType="POSTGRESQL" name="pgcred" username="postgres" password="RXhhbXBsZS1EYi1QYXNzdzByZA==" description="pg"/> */
                 "application/xml": string;
             };
         };
@@ -10462,7 +10462,7 @@ export interface operations {
                      *         "owner": "admin",
                      *         "apiKeyGroups": []
                      *       },
-                     *       "key": "ocl3knWaAV.d9-3ikyTV0LGkOb4aXPadodZHzktlRJuSYsk_TGxVeM"
+                     *       "key": "ocl3knWaAV.example-secret-part-shown-only-once-0000000"
                      *     }
                      */
                     "application/json": {

@@ -6,7 +6,7 @@ import { CS_ERRORS } from '../src/commserve/errors.js';
 import { loadConfig } from '../src/config.js';
 import { FD_ERRORS } from '../src/filedevices/errors.js';
 import { dialectOf, docOf, docProblem } from '../src/http/openapi.js';
-import { routesOf, startApp, type TestApp } from './harness.js';
+import { ADMIN_PASSWORD, b64, routesOf, startApp, TEST_MASTER_KEY, type TestApp } from './harness.js';
 
 interface Operation {
   operationId: string;
@@ -156,6 +156,14 @@ describe('the API reference', () => {
     }
     // Every status the catalogue uses is documented somewhere.
     expect([...statuses].sort()).toEqual([...new Set(Object.values(FD_ERRORS).map((e) => String(e.http)))].sort());
+  });
+
+  it('holds no secret of the server it describes: built from code, not from the store', async () => {
+    const text = (await t.inject({ method: 'GET', url: '/openapi.json' })).body;
+    const token = await t.login();
+    for (const secret of [ADMIN_PASSWORD, b64(ADMIN_PASSWORD), TEST_MASTER_KEY.toString('base64'), token]) {
+      expect(text.includes(secret)).toBe(false);
+    }
   });
 
   it('names no route the app does not serve, and serves no route it does not name', () => {

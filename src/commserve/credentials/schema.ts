@@ -136,7 +136,7 @@ export const CREDENTIALS_DOCS: RouteDocs = {
           },
           record: {
             userName: 'acme\\svc',
-            password: 'QWNtZS1QYXNzdzByZA==',
+            password: 'RXhhbXBsZS1TZXJ2aWNlLVBhc3N3MHJk',
           },
         },
       ],
@@ -161,7 +161,7 @@ export const CREDENTIALS_DOCS: RouteDocs = {
           },
           record: {
             userName: 'prodcert\\svc',
-            password: 'UGFzc3dvcmQwMDI=',
+            password: 'RXhhbXBsZS1OZXctUGFzc3cwcmQ=',
           },
         },
       ],
@@ -200,7 +200,7 @@ export const CREDENTIALS_DOCS: RouteDocs = {
       databaseCredentialType: 'POSTGRESQL',
       name: 'pgcred',
       username: 'postgres',
-      password: 'UGctUGFzc3cwcmQ=',
+      password: 'RXhhbXBsZS1EYi1QYXNzdzByZA==',
       description: 'pg',
     },
     example: {

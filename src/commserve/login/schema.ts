@@ -11,7 +11,7 @@ export const LOGIN_DOCS: RouteDocs = {
     bodyExample: {
       mode: 4,
       username: 'admin',
-      password: 'QWRtaW4tUGFzc3cwcmQh',
+      password: 'RXhhbXBsZS1QYXNzdzByZCE=',
       deviceId: 'test',
       clientType: 30,
     },

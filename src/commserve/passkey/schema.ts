@@ -6,7 +6,7 @@ export const PASSKEY_DOCS: RouteDocs = {
     summary: "Set, change or disable a company's passkey, or authorize for restore (id 0: the CommCell)",
     root: 'App_SetPasskeyResponse',
     bodyExample: {
-      passkey: 'YS1wYXNza2V5IQ==',
+      passkey: 'RXhhbXBsZS1QYXNzazN5IQ==',
       passkeySettings: {
         enableAuthorizeForRestore: true,
         passkeyExpirationInterval: {},
@@ -28,7 +28,7 @@ export const PASSKEY_DOCS: RouteDocs = {
     summary: "Open or close a company's authorize-for-restore window",
     root: 'App_AuthorizeForRestoreResponse',
     bodyExample: {
-      passkey: 'UmlnaHQtUGshMQ==',
+      passkey: 'RXhhbXBsZS1QYXNzazN5IQ==',
       passkeySettings: {
         enableAuthorizeForRestore: true,
         passkeyExpirationInterval: {},
@@ -50,7 +50,7 @@ export const PASSKEY_DOCS: RouteDocs = {
     summary: "Set, change or disable a client's passkey, or authorize for restore",
     root: 'App_SetPasskeyResponse',
     bodyExample: {
-      passkey: 'Q2xpZW50LVBrITE=',
+      passkey: 'RXhhbXBsZS1DbGllbnQtUGFzc2szeSE=',
       passkeySettings: {
         enableAuthorizeForRestore: true,
         passkeyExpirationInterval: {},

@@ -50,7 +50,7 @@ export const USER_DOCS: RouteDocs = {
             userName: 'acme\\tadmin',
           },
           email: 'tadmin@acme.example',
-          password: 'VGVuYW50LVBhc3N3MHJkIQ==',
+          password: 'RXhhbXBsZS1UZW5hbnQtUGFzc3cwcmQh',
           associatedUserGroups: [
             {
               userGroupName: 'Tenant Admin',
@@ -108,9 +108,9 @@ export const USER_DOCS: RouteDocs = {
           userEntity: {
             userName: 'bob',
           },
-          password: 'Qm9iLU4zdy1QYXNzdzByZCE=',
+          password: 'RXhhbXBsZS1Cb2ItUGFzc3cwcmQh',
           validationParameters: {
-            password: 'QWRtaW4tUGFzc3cwcmQh',
+            password: 'RXhhbXBsZS1QYXNzdzByZCE=',
             passwordOperationType: '2',
           },
         },

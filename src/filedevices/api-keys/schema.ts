@@ -29,7 +29,7 @@ export const API_KEYS_DOCS: RouteDocs = {
         owner: 'admin',
         apiKeyGroups: [],
       },
-      key: 'ocl3knWaAV.d9-3ikyTV0LGkOb4aXPadodZHzktlRJuSYsk_TGxVeM',
+      key: 'ocl3knWaAV.example-secret-part-shown-only-once-0000000',
     },
   },
   'GET /file-devices/management/api-keys': {
