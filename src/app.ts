@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
-import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifySchema, type RouteOptions } from 'fastify';
 import type { DestinationStream } from 'pino';
 import { observeAuditAppends } from './audit/log.js';
 import { RefusalRecorder } from './audit/refusals.js';
@@ -15,6 +15,7 @@ import type { FdRoute } from './filedevices/calls.js';
 import { FdError } from './filedevices/errors.js';
 import { FILE_DEVICES_PREFIX, fileDevicesPlugin } from './filedevices/plugin.js';
 import { loggerOptions } from './http/logging.js';
+import { registerApiDocs } from './http/openapi.js';
 import { validatorCompiler } from './http/validation.js';
 import { Metrics, mayReadMetrics } from './metrics.js';
 import { ChangeListener } from './store/change-listener.js';
@@ -86,6 +87,9 @@ export interface RouteInfo {
   requires: Requirement | undefined;
   /** What a file-devices route declares (its call id, whether it writes). */
   fd: FdRoute | undefined;
+  /** The route's own schemas and config, as the API reference reads them (src/http/openapi.ts). */
+  schema: FastifySchema | undefined;
+  config: RouteOptions['config'];
 }
 
 export async function buildApp(
@@ -171,6 +175,8 @@ export async function buildApp(
           public: r.config?.public === true,
           requires: r.config?.requires,
           fd: r.config?.fd,
+          schema: r.schema,
+          config: r.config,
         });
     }
   });
@@ -195,6 +201,10 @@ export async function buildApp(
     reply.header('x-request-id', req.id);
   });
   app.addHook('onResponse', async (req, reply) => metrics.observeRequest(req, reply));
+
+  // Public, as /healthz is: the reference names routes and shapes, never a secret.
+  // BULWARK_API_DOCS=false leaves both out.
+  if (config.apiDocs) await registerApiDocs(app);
 
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/metrics', async (req, reply) => {

@@ -95,6 +95,14 @@ const CASES: Record<string, { good: Array<[string, unknown]>; bad: string[] }> =
     ],
     bad: ['off', 'no', '2'],
   },
+  BULWARK_API_DOCS: {
+    good: [
+      ['false', false],
+      ['0', false],
+      ['TRUE', true],
+    ],
+    bad: ['off', 'no', '2'],
+  },
   LOG_LEVEL: {
     good: [
       ['debug', 'debug'],
@@ -126,6 +134,7 @@ describe('configuration', () => {
       hashConcurrency: 2,
       metricsToken: null,
       pgListen: true,
+      apiDocs: true,
     });
   });
 

@@ -54,6 +54,7 @@ export const ConfigSchema = Type.Object({
   hashConcurrency: Type.Integer({ minimum: 1, maximum: 64 }),
   metricsToken: nullable(Type.String({ pattern: '^[A-Za-z0-9._~+/=-]{32,256}$' })),
   pgListen: Type.Boolean(),
+  apiDocs: Type.Boolean(),
 });
 
 /** Everything Bulwark reads from its environment, parsed once. */
@@ -200,6 +201,14 @@ export const VARIABLES: readonly Variable[] = [
     key: 'pgListen',
     fallback: 'true',
     meaning: 'PostgreSQL: learn of changes by LISTEN/NOTIFY (false: read the permission version on every request)',
+    expect: 'true or false (or 1 or 0)',
+    decode: flag,
+  },
+  {
+    name: 'BULWARK_API_DOCS',
+    key: 'apiDocs',
+    fallback: 'true',
+    meaning: 'serve the API reference: GET /openapi.json and the /docs page',
     expect: 'true or false (or 1 or 0)',
     decode: flag,
   },
