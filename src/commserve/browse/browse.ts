@@ -3,7 +3,7 @@ import { appendAudit } from '../../audit/log.js';
 import type { AppContext } from '../../context.js';
 import { appIdOf } from '../../domain/agents.js';
 import type { AuthzView, EntityRef } from '../../domain/authz.js';
-import { folderKey, foldsCase, requestFolderKey } from '../../domain/backup-paths.js';
+import { foldAscii, folderKey, foldsCase, requestFolderKey } from '../../domain/backup-paths.js';
 import { ENTITY_TYPES } from '../../domain/catalogue.js';
 import type { Principal } from '../../domain/principal.js';
 import {
@@ -55,8 +55,7 @@ export interface BrowseRequest {
 
 /** FileName filters as LIKE: `*` any run, `?` one character; LIKE's own characters escaped. */
 function likeOf(pattern: string): string {
-  return pattern
-    .toLowerCase()
+  return foldAscii(pattern)
     .replace(/[\\%_]/g, (c) => `\\${c}`)
     .replace(/\*/g, '%')
     .replace(/\?/g, '_');
@@ -277,6 +276,7 @@ export function registerBrowseRoute(app: FastifyInstance, ctx: AppContext): void
     }
     const scope = browseScope(q);
     const { rows, total } = await browseItems(ctx.store.db, {
+      dialect: ctx.store.dialect,
       subclientIds: subclientsOf(view, p, q.ref),
       fromTime: q.fromTime,
       toTime: q.toTime,
