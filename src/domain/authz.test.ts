@@ -486,6 +486,65 @@ function expectSameAnswers(
   expect(diffs.slice(0, 10), why).toEqual([]);
 }
 
+describe('AuthzView tree reads', () => {
+  const v = view([]);
+  it("entitiesOf: a company's entities of one type, in id order, and nothing of another company", () => {
+    expect(v.entitiesOf(7, T.clientGroup)).toEqual([20, 21]);
+    expect(v.entitiesOf(7, T.client)).toEqual([30]);
+    expect(v.entitiesOf(8, T.client)).toEqual([50]);
+    expect(v.entitiesOf(0, T.clientGroup)).toEqual([10]);
+    expect(v.entitiesOf(0, T.client)).toEqual([]);
+    expect(v.entitiesOf(9, T.client)).toEqual([]);
+    expect(v.entitiesOf(7, T.subclient)).toEqual([34]);
+  });
+
+  it('descendantsOf: at any depth beneath, never the entity itself, above it or beside it', () => {
+    for (const [type, id] of [
+      [T.client, 30],
+      [T.agent, 31],
+      [T.instance, 32],
+      [T.backupSet, 33],
+    ] as const) {
+      expect(v.descendantsOf({ type, id }, T.subclient), `beneath ${type}`).toEqual([34]);
+    }
+    expect(v.descendantsOf({ type: T.client, id: 30 }, T.backupSet)).toEqual([33]);
+    expect(v.descendantsOf({ type: T.subclient, id: 34 }, T.subclient)).toEqual([]);
+    expect(v.descendantsOf({ type: T.backupSet, id: 33 }, T.client)).toEqual([]);
+    expect(v.descendantsOf({ type: T.client, id: 50 }, T.subclient)).toEqual([]);
+    // A client group holds clients by membership, not by parentage.
+    expect(v.descendantsOf({ type: T.clientGroup, id: 20 }, T.client)).toEqual([]);
+  });
+
+  it('descendantsOf: a wrong type for an id, an unknown id, a company or the CommCell give nothing', () => {
+    expect(v.descendantsOf({ type: T.agent, id: 30 }, T.subclient)).toEqual([]);
+    expect(v.descendantsOf({ type: T.client, id: 999 }, T.subclient)).toEqual([]);
+    expect(v.descendantsOf({ type: T.company, id: 7 }, T.subclient)).toEqual([]);
+    expect(v.descendantsOf({ type: T.commcell, id: 0 }, T.client)).toEqual([]);
+  });
+
+  it('ancestorOf: the entity itself or its nearest ancestor of a type, else null', () => {
+    expect(v.ancestorOf(sub, T.client)).toEqual({ id: 30, type: T.client, companyId: 7, parentId: null, name: '' });
+    expect(v.ancestorOf(sub, T.agent)?.id).toBe(31);
+    expect(v.ancestorOf({ type: T.backupSet, id: 33 }, T.backupSet)?.id).toBe(33);
+    expect(v.ancestorOf({ type: T.agent, id: 31 }, T.subclient)).toBeNull();
+    expect(v.ancestorOf({ type: T.agent, id: 34 }, T.client)).toBeNull();
+    expect(v.ancestorOf({ type: T.subclient, id: 999 }, T.client)).toBeNull();
+    expect(v.ancestorOf({ type: T.company, id: 7 }, T.client)).toBeNull();
+  });
+
+  it('follows a replaced part: a moved or removed entity reads from its new place', () => {
+    const w = view([]);
+    w.replacePart(7, {
+      ...base,
+      grants: [],
+      entities: entities.filter((e) => e.companyId === 7 && e.id !== 34),
+    });
+    expect(w.descendantsOf({ type: T.client, id: 30 }, T.subclient)).toEqual([]);
+    expect(w.ancestorOf(sub, T.client)).toBeNull();
+    expect(w.entitiesOf(7, T.subclient)).toEqual([]);
+  });
+});
+
 describe('AuthzView parts', () => {
   it('replacing only the changed companies gives the answers of a fresh build, change after change', () => {
     for (const seed of [1, 2, 3, 4, 5]) {

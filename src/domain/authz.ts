@@ -501,6 +501,19 @@ export class AuthzView {
     });
   }
 
+  /** The entity itself or its nearest ancestor of one type; null when there is none (or no such entity). */
+  ancestorOf(ref: EntityRef, type: number): EntityInView | null {
+    if (this.nodeOf(ref) === null || ref.type === ENTITY_TYPES.commcell || ref.type === ENTITY_TYPES.company) {
+      return null;
+    }
+    // A tree is a handful of levels deep; the bound only guards against a cycle.
+    for (let at = ref.id, n = 0; at !== 0 && n < 64; n++) {
+      if (this.typeOf(at) === type) return this.entity({ type, id: at });
+      at = this.tree[at * E + PARENT] as number;
+    }
+    return null;
+  }
+
   /** The client groups a client is in, by id. */
   clientGroupsOf(clientId: number): number[] {
     return [...(this.groupsOfClient.get(clientId) ?? EMPTY)].sort((a, b) => a - b);

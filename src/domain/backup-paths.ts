@@ -73,6 +73,15 @@ export function requestFolderKey(raw: string): string | null {
  * 33), as Windows names them; any other's compare exactly. Browse, find and a
  * restore's paths all ask this one rule.
  */
+/**
+ * A key or pattern folded as browse compares them without case: A-Z to a-z
+ * only, as SQLite's lower() does; the store folds the same letters on
+ * PostgreSQL (translate), so both stores agree on every name.
+ */
+export function foldAscii(s: string): string {
+  return s.replace(/[A-Z]+/g, (m) => m.toLowerCase());
+}
+
 export function foldsCase(clientOs: string | null | undefined, appId: number): boolean {
   return appId === 33 || (clientOs ?? '').toLowerCase() === 'windows';
 }

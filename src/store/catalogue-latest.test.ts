@@ -113,6 +113,7 @@ describe('catalogue_latest serves the default browse as the full table does', ()
           }
           for (const q of queries) {
             const bq: BrowseQuery = {
+              dialect: store.dialect,
               subclientIds: q.both ? subclients : [subclients[0] as number],
               fromTime: 0,
               toTime: 1_000,
@@ -138,5 +139,55 @@ describe('catalogue_latest serves the default browse as the full table does', ()
       ),
       { numRuns: 40 },
     );
+  });
+});
+
+describe('case folding of a Windows client’s paths', () => {
+  it('folds A-Z only, the same on both stores: É and é stay two names', async () => {
+    await store.db.deleteFrom('catalogue_latest').execute();
+    await store.db.deleteFrom('catalogue_items').execute();
+    await store.db.deleteFrom('jobs').execute();
+    const job = (endTime: number, paths: string[]) =>
+      JSON.stringify({
+        subclientId: subclients[0],
+        backupLevel: 'Full',
+        startTime: endTime - 5,
+        endTime,
+        files: paths.map((path) => ({ path, size: 1, modificationTime: 1 })),
+      });
+    const r = await importCatalogue(
+      store,
+      lines([
+        job(10, ['C:\\Docs\\Readme.txt', 'C:\\Docs\\École.txt']),
+        job(20, ['C:\\DOCS\\README.TXT', 'C:\\docs\\école.txt']),
+      ]),
+      {
+        actor: { userId: null, name: 'test', companyId: null },
+        clock: () => at,
+        auditCompanyId: COMMCELL_ID,
+        subclient: () => ({ ok: true, companyId: COMMCELL_ID }),
+      },
+    );
+    expect(r.committed).toBe(true);
+    const q = (over: Partial<BrowseQuery>) =>
+      browseItems(store.db, {
+        dialect: store.dialect,
+        subclientIds: [subclients[0] as number],
+        fromTime: 0,
+        toTime: 1_000,
+        folders: ['/C:/docs'],
+        mode: 'browse',
+        foldCase: true,
+        showDeleted: false,
+        offset: 0,
+        limit: 10,
+        ...over,
+      });
+    const names = async (over: Partial<BrowseQuery>) => (await q(over)).rows.map((x) => x.name).sort();
+    expect(await names({})).toEqual(['README.TXT', 'école.txt', 'École.txt'].sort());
+    expect(await names({ mode: 'find', folders: ['/'], nameLike: 'readme%' })).toEqual(['README.TXT']);
+    expect(await names({ mode: 'find', folders: ['/'], nameLike: 'é%' })).toEqual(['école.txt']);
+    // Exactly: only the second job's C:\docs holds a file of that spelling.
+    expect(await names({ foldCase: false })).toEqual(['école.txt']);
   });
 });

@@ -1,4 +1,5 @@
-import { CompiledQuery, sql } from 'kysely';
+import { CompiledQuery, type RawBuilder, sql } from 'kysely';
+import { foldAscii } from '../domain/backup-paths.js';
 import type { Dialect, Executor } from './db.js';
 import type { CatalogueItemTable, JobTable } from './schema.js';
 
@@ -178,6 +179,8 @@ export interface SizeFilter {
 }
 
 export interface BrowseQuery {
+  /** How the store folds case (fold()). */
+  dialect: Dialect;
   subclientIds: readonly number[];
   /** Epoch seconds; jobs that ended in [fromTime, toTime]. */
   fromTime: number;
@@ -209,6 +212,17 @@ export interface BrowseQuery {
  * out unless asked for. Folders first, then by folder and name; versions
  * newest first, each numbered from 1 for its item's oldest in the range.
  */
+/**
+ * A text folded without case as browse compares names: A-Z only on both
+ * stores (SQLite's lower() folds nothing else; PostgreSQL's would fold by the
+ * database's locale), as foldAscii does in JS.
+ */
+function fold(dialect: Dialect, x: RawBuilder<string> | ReturnType<typeof sql.ref>) {
+  return dialect === 'postgres'
+    ? sql<string>`translate(${x}, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')`
+    : sql<string>`lower(${x})`;
+}
+
 export async function browseItems(db: Executor, q: BrowseQuery): Promise<{ rows: BrowseItem[]; total: number }> {
   if (q.subclientIds.length === 0) return { rows: [], total: 0 };
   if (await latestServes(db, q)) return browseLatest(db, q);
@@ -251,7 +265,8 @@ async function browseLatest(db: Executor, q: BrowseQuery): Promise<{ rows: Brows
         ),
       );
     }
-    if (q.nameLike) inScope = inScope.where(sql<boolean>`lower(l.name) like ${q.nameLike} escape '\\'`);
+    if (q.nameLike)
+      inScope = inScope.where(sql<boolean>`${fold(q.dialect, sql.ref('l.name'))} like ${q.nameLike} escape '\\'`);
   }
   const cols = [
     'l.job_id',
@@ -328,8 +343,8 @@ async function browseLatest(db: Executor, q: BrowseQuery): Promise<{ rows: Brows
 /** browseItems from every version in the range, each item's versions ranked by the job that holds them (what the index must agree with). */
 export async function browseAllVersions(db: Executor, q: BrowseQuery): Promise<{ rows: BrowseItem[]; total: number }> {
   // Case folding on both sides in SQL: the stored keys keep the client's case.
-  const key = (col: 'i.folder' | 'i.name') => (q.foldCase ? sql<string>`lower(${sql.ref(col)})` : sql.ref(col));
-  const val = (v: string) => (q.foldCase ? sql<string>`lower(${v})` : sql<string>`${v}`);
+  const key = (col: 'i.folder' | 'i.name') => (q.foldCase ? fold(q.dialect, sql.ref(col)) : sql.ref(col));
+  const val = (v: string) => (q.foldCase ? sql<string>`${foldAscii(v)}` : sql<string>`${v}`);
   let inRange = db
     .selectFrom('catalogue_items as i')
     .innerJoin('jobs as j', 'j.id', 'i.job_id')
@@ -364,7 +379,8 @@ export async function browseAllVersions(db: Executor, q: BrowseQuery): Promise<{
         }),
       ),
     );
-    if (q.nameLike) inRange = inRange.where(sql<boolean>`lower(i.name) like ${q.nameLike} escape '\\'`);
+    if (q.nameLike)
+      inRange = inRange.where(sql<boolean>`${fold(q.dialect, sql.ref('i.name'))} like ${q.nameLike} escape '\\'`);
   }
   // Sizes change between versions: the filter applies to each version listed, or to each item's latest.
   if (q.mode === 'versions' && q.sizes?.length) {

@@ -1,18 +1,25 @@
 import type { FastifyInstance } from 'fastify';
 import { appendAudit } from '../../audit/log.js';
 import type { AppContext } from '../../context.js';
-import type { AuthzView, EntityInView, EntityRef } from '../../domain/authz.js';
-import { folderKey, foldsCase, requestFolderKey } from '../../domain/backup-paths.js';
+import { appIdOf } from '../../domain/agents.js';
+import type { AuthzView, EntityRef } from '../../domain/authz.js';
+import { foldAscii, folderKey, foldsCase, requestFolderKey } from '../../domain/backup-paths.js';
 import { ENTITY_TYPES } from '../../domain/catalogue.js';
 import type { Principal } from '../../domain/principal.js';
-import { type BrowseItem, type BrowseQuery, browseItems, type SizeFilter } from '../../store/catalogue.js';
+import {
+  attributesOf,
+  type BrowseItem,
+  type BrowseQuery,
+  browseItems,
+  type SizeFilter,
+} from '../../store/catalogue.js';
+import type { Executor } from '../../store/db.js';
 import { actorOf } from '../actor.js';
 import { authorize, type Requirement, viewOf } from '../authorize.js';
 import { sendCs } from '../codec.js';
 import { CsError } from '../errors.js';
 import { principalOf } from '../plugin.js';
 import { checkRestoreGate } from './gate.js';
-import { chainAbove } from './navigation.js';
 import { flag, list, MAX_EPOCH, obj, whole } from './request.js';
 
 // POST DoBrowse (cvpysdk backupset.py _prepare_browse_json / _process_browse_response):
@@ -48,8 +55,7 @@ export interface BrowseRequest {
 
 /** FileName filters as LIKE: `*` any run, `?` one character; LIKE's own characters escaped. */
 function likeOf(pattern: string): string {
-  return pattern
-    .toLowerCase()
+  return foldAscii(pattern)
     .replace(/[\\%_]/g, (c) => `\\${c}`)
     .replace(/\*/g, '%')
     .replace(/\?/g, '_');
@@ -178,6 +184,20 @@ function subclientsOf(view: AuthzView, p: Principal, ref: EntityRef): number[] {
 }
 
 /**
+ * Whether the paths of what a browse names compare without case: by its
+ * client's OS and its agent's application id. The client and agent are read
+ * up the permission view; only their stored attributes come from the store.
+ */
+async function foldsCaseOf(db: Executor, view: AuthzView, ref: EntityRef): Promise<boolean> {
+  const client = view.ancestorOf(ref, ENTITY_TYPES.client);
+  const agent = view.ancestorOf(ref, ENTITY_TYPES.agent);
+  if (!client || !agent) return false;
+  const attrs = await attributesOf(db, [client.id, agent.id]);
+  const os = attrs.get(client.id)?.os ?? null;
+  return foldsCase(os, appIdOf(attrs.get(agent.id)?.appId, agent.name, os));
+}
+
+/**
  * What the request's paths select. Browse: the children of each folder named.
  * Find: everything beneath each, where a path's wildcard part (cvpysdk finds
  * under `\\**\\*`) starts at its first component with `*` or `?` and a last
@@ -255,15 +275,15 @@ export function registerBrowseRoute(app: FastifyInstance, ctx: AppContext): void
       throw e;
     }
     const scope = browseScope(q);
-    const chain = await chainAbove(ctx.store.db, view, view.entity(q.ref) as EntityInView);
     const { rows, total } = await browseItems(ctx.store.db, {
+      dialect: ctx.store.dialect,
       subclientIds: subclientsOf(view, p, q.ref),
       fromTime: q.fromTime,
       toTime: q.toTime,
       mode: q.mode,
       ...scope,
       sizes: q.sizes,
-      foldCase: chain !== null && foldsCase(chain.os, chain.appId),
+      foldCase: await foldsCaseOf(ctx.store.db, view, q.ref),
       showDeleted: q.showDeleted,
       offset: q.offset,
       limit: q.limit,

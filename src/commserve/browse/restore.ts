@@ -177,6 +177,7 @@ export function registerRestoreRoute(app: FastifyInstance, ctx: AppContext): voi
         const parts = t.key.split('/').filter((c) => c !== '');
         const found = (offset: number) =>
           browseItems(ctx.store.db, {
+            dialect: ctx.store.dialect,
             subclientIds: [subclientId],
             fromTime,
             toTime,
