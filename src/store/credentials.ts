@@ -379,49 +379,6 @@ export interface AccountRewrite {
   at: Date;
 }
 
-function rewriteValues(identity: string, seal: Sealer, ch: AccountRewrite) {
-  const set: { updated_at: string; user_name?: string; user_key?: string; key_id?: number; secret?: string } = {
-    updated_at: ch.at.toISOString(),
-  };
-  if (ch.userName !== undefined) {
-    set.user_name = ch.userName;
-    set.user_key = userKey(ch.userName);
-  }
-  if (ch.password !== undefined) {
-    const sealed = seal(identity, ch.password);
-    set.key_id = sealed.keyId;
-    set.secret = sealed.secret;
-  }
-  return set;
-}
-
-/** Rewrites an entity-bound account's user name and/or password; false when it no longer exists. */
-export async function rewriteEntityAccount(
-  tx: Tx,
-  seal: Sealer,
-  entityId: number,
-  kind: AccountKind,
-  ch: AccountRewrite,
-): Promise<boolean> {
-  const r = await tx
-    .updateTable('entity_accounts')
-    .set(rewriteValues(entityAccountIdentity(entityId, kind), seal, ch))
-    .where('entity_id', '=', entityId)
-    .where('kind', '=', kind)
-    .executeTakeFirst();
-  return Number(r.numUpdatedRows) === 1;
-}
-
-/** Rewrites a Credential Manager record's user name and/or password; false when it no longer exists. */
-export async function rewriteCredentialAccount(tx: Tx, seal: Sealer, id: number, ch: AccountRewrite): Promise<boolean> {
-  const r = await tx
-    .updateTable('credentials')
-    .set(rewriteValues(credentialIdentity(id), seal, ch))
-    .where('id', '=', id)
-    .executeTakeFirst();
-  return Number(r.numUpdatedRows) === 1;
-}
-
 /** Rows per batched statement: 3 parameters each, well under either store's limit. */
 const REWRITE_BATCH = 500;
 
