@@ -58,7 +58,13 @@ if (unknown.length) {
 }
 const chosen = names.length ? all.filter((b) => names.includes(b.name)) : all;
 const stores: StoreKind[] = postgresUrl() ? ['sqlite', 'postgres'] : ['sqlite'];
-const command = `${postgresUrl() ? 'BULWARK_DB=postgres://… ' : ''}${process.env.BENCH_SECONDS ? `BENCH_SECONDS=${SECONDS} ` : ''}npm run bench${args.length ? ` -- ${args.join(' ')}` : ''}`;
+// Every BENCH_* knob set is part of the command: the estates' sizes change what the figures mean.
+const knobs = Object.entries(process.env)
+  .filter(([k]) => k.startsWith('BENCH_') && k !== 'BENCH_DB')
+  .sort(([a], [b]) => a.localeCompare(b))
+  .map(([k, v]) => `${k}=${v} `)
+  .join('');
+const command = `${postgresUrl() ? 'BULWARK_DB=postgres://… ' : ''}${knobs}npm run bench${args.length ? ` -- ${args.join(' ')}` : ''}`;
 const header = [
   `- machine: ${machine()}`,
   '- the machine is shared with other jobs (8 concurrent builds and test runs): single figures move between runs; the ratios to bare GET /healthz, measured in the same run, are what count',
