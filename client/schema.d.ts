@@ -614,7 +614,11 @@ export interface paths {
         /** One subclient */
         get: operations["getSubclientById"];
         put?: never;
-        post?: never;
+        /**
+         * Set a subclient's UNC-path user
+         * @description Only impersonateUser is stored (its password base64 in JSON, plain in XML; never answered); the rest of the properties body is accepted and ignored. Needs Administrative Management on the entity.
+         */
+        post: operations["postSubclientById"];
         delete?: never;
         options?: never;
         head?: never;
@@ -862,6 +866,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/commandcenter/api/User/AccountManagement": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Change the user name and/or password of every stored account of one user name (preview=1 shows what would change; preview=0 applies it in one transaction)
+         * @description Passwords are plain in XML and base64 in JSON. Needs Credential Management on every affected account (skipPasswordCheck=1 also Administrative Management on its company); repeated wrong old passwords lock the operation for the caller.
+         */
+        post: operations["postUserAccountManagement"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/commandcenter/api/Entities/Import": {
         parameters: {
             query?: never;
@@ -942,7 +966,11 @@ export interface paths {
         /** One client */
         get: operations["getClientById"];
         put?: never;
-        post?: never;
+        /**
+         * Set a client's impersonation user
+         * @description Only impersonateUser is stored (its password base64 in JSON, plain in XML; never answered); the rest of the properties body is accepted and ignored. Needs Administrative Management on the entity.
+         */
+        post: operations["postClientById"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1011,6 +1039,27 @@ export interface paths {
         get: operations["getPlanById"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/commandcenter/api/Instance/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One instance, with its impersonation user name (never the password) */
+        get: operations["getInstanceById"];
+        put?: never;
+        /**
+         * Set an instance's impersonation user
+         * @description Only impersonateUser is stored (its password base64 in JSON, plain in XML; never answered); the rest of the properties body is accepted and ignored. Needs Administrative Management on the entity.
+         */
+        post: operations["postInstanceById"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1097,6 +1146,23 @@ export interface paths {
         };
         /** Management users */
         get: operations["fdGetFileDevicesManagementUsers"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v9/storage/file-devices/management/users/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One management user, by object id, user id or name (a user without an access level is 404) */
+        get: operations["fdGetFileDevicesManagementUsersById"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1326,7 +1392,7 @@ export interface components {
         /** @description CommServe's error reply (App_GenericResp), unless a route answers in its own shape */
         CommServeError: {
             /** @enum {integer} */
-            errorCode: 1000 | 1001 | 1002 | 1003 | 1004 | 1005 | 1006 | 1007 | 1100 | 1101 | 1102 | 1103 | 1104 | 587204594 | 587206528 | 1200 | 1201 | 1202 | 1203 | 1204 | 1300 | 1401 | 1402 | 1403 | 1404 | 1405 | 1410;
+            errorCode: 1000 | 1001 | 1002 | 1003 | 1004 | 1005 | 1006 | 1007 | 1100 | 1101 | 1102 | 1103 | 1104 | 587204594 | 587206528 | 1200 | 1201 | 1202 | 1203 | 1204 | 1501 | 1502 | 1300 | 1401 | 1402 | 1403 | 1404 | 1405 | 1410;
             errorMessage: string;
         };
     };
@@ -1717,7 +1783,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success; or an application error, which the product answers with HTTP 200 and a non-zero errorCode in the error shape (App_GenericResp), one of: 1101 (Invalid username or password); 1102 (The account is locked after repeated failed logins; try again later); 1104 (Login is disabled for this account or its company); 587204594 (You do not have sufficient privileges for this operation); 587206528 (Passkey is incorrect. Please provide valid passkey to continue with the operation.); 1200 (No such object, or it is not visible to you); 1201 (An object with that name already exists); 1202 (The password does not meet the policy: 8 to 256 characters, not all blank); 1203 (The current password is incorrect); 1204 (A value in the request is not acceptable); 1401 (The new passkey and its confirmation differ); 1402 (A passkey is already set here; change it with EDIT); 1403 (No passkey is set here); 1404 (The passkey does not meet the policy: 8 to 256 characters, not all blank); 1405 (Passkey operations here are locked after repeated wrong passkeys; try again later); 1410 (A passkey guards this data: authorize for restore first (App_AuthorizeForRestoreRequest)) */
+            /** @description Success; or an application error, which the product answers with HTTP 200 and a non-zero errorCode in the error shape (App_GenericResp), one of: 1101 (Invalid username or password); 1102 (The account is locked after repeated failed logins; try again later); 1104 (Login is disabled for this account or its company); 587204594 (You do not have sufficient privileges for this operation); 587206528 (Passkey is incorrect. Please provide valid passkey to continue with the operation.); 1200 (No such object, or it is not visible to you); 1201 (An object with that name already exists); 1202 (The password does not meet the policy: 8 to 256 characters, not all blank); 1203 (The current password is incorrect); 1204 (A value in the request is not acceptable); 1501 (No stored account you may see has that user name); 1502 (Account management is locked for you after repeated wrong old passwords; try again later); 1401 (The new passkey and its confirmation differ); 1402 (A passkey is already set here; change it with EDIT); 1403 (No passkey is set here); 1404 (The passkey does not meet the policy: 8 to 256 characters, not all blank); 1405 (Passkey operations here are locked after repeated wrong passkeys; try again later); 1410 (A passkey guards this data: authorize for restore first (App_AuthorizeForRestoreRequest)) */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -1774,7 +1840,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Success; or an application error, which the product answers with HTTP 200 and a non-zero errorCode in the error shape (DM2ContentIndexing_CheckCredentialResp), one of: 1101 (Invalid username or password); 1102 (The account is locked after repeated failed logins; try again later); 1104 (Login is disabled for this account or its company); 587204594 (You do not have sufficient privileges for this operation); 587206528 (Passkey is incorrect. Please provide valid passkey to continue with the operation.); 1200 (No such object, or it is not visible to you); 1201 (An object with that name already exists); 1202 (The password does not meet the policy: 8 to 256 characters, not all blank); 1203 (The current password is incorrect); 1204 (A value in the request is not acceptable); 1401 (The new passkey and its confirmation differ); 1402 (A passkey is already set here; change it with EDIT); 1403 (No passkey is set here); 1404 (The passkey does not meet the policy: 8 to 256 characters, not all blank); 1405 (Passkey operations here are locked after repeated wrong passkeys; try again later); 1410 (A passkey guards this data: authorize for restore first (App_AuthorizeForRestoreRequest)) */
+            /** @description Success; or an application error, which the product answers with HTTP 200 and a non-zero errorCode in the error shape (DM2ContentIndexing_CheckCredentialResp), one of: 1101 (Invalid username or password); 1102 (The account is locked after repeated failed logins; try again later); 1104 (Login is disabled for this account or its company); 587204594 (You do not have sufficient privileges for this operation); 587206528 (Passkey is incorrect. Please provide valid passkey to continue with the operation.); 1200 (No such object, or it is not visible to you); 1201 (An object with that name already exists); 1202 (The password does not meet the policy: 8 to 256 characters, not all blank); 1203 (The current password is incorrect); 1204 (A value in the request is not acceptable); 1501 (No stored account you may see has that user name); 1502 (Account management is locked for you after repeated wrong old passwords; try again later); 1401 (The new passkey and its confirmation differ); 1402 (A passkey is already set here; change it with EDIT); 1403 (No passkey is set here); 1404 (The passkey does not meet the policy: 8 to 256 characters, not all blank); 1405 (Passkey operations here are locked after repeated wrong passkeys; try again later); 1410 (A passkey guards this data: authorize for restore first (App_AuthorizeForRestoreRequest)) */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -1979,7 +2045,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success; or an application error, which the product answers with HTTP 200 and a non-zero errorCode in the error shape (App_GenericResp), one of: 1101 (Invalid username or password); 1102 (The account is locked after repeated failed logins; try again later); 1104 (Login is disabled for this account or its company); 587204594 (You do not have sufficient privileges for this operation); 587206528 (Passkey is incorrect. Please provide valid passkey to continue with the operation.); 1200 (No such object, or it is not visible to you); 1201 (An object with that name already exists); 1202 (The password does not meet the policy: 8 to 256 characters, not all blank); 1203 (The current password is incorrect); 1204 (A value in the request is not acceptable); 1401 (The new passkey and its confirmation differ); 1402 (A passkey is already set here; change it with EDIT); 1403 (No passkey is set here); 1404 (The passkey does not meet the policy: 8 to 256 characters, not all blank); 1405 (Passkey operations here are locked after repeated wrong passkeys; try again later); 1410 (A passkey guards this data: authorize for restore first (App_AuthorizeForRestoreRequest)) */
+            /** @description Success; or an application error, which the product answers with HTTP 200 and a non-zero errorCode in the error shape (App_GenericResp), one of: 1101 (Invalid username or password); 1102 (The account is locked after repeated failed logins; try again later); 1104 (Login is disabled for this account or its company); 587204594 (You do not have sufficient privileges for this operation); 587206528 (Passkey is incorrect. Please provide valid passkey to continue with the operation.); 1200 (No such object, or it is not visible to you); 1201 (An object with that name already exists); 1202 (The password does not meet the policy: 8 to 256 characters, not all blank); 1203 (The current password is incorrect); 1204 (A value in the request is not acceptable); 1501 (No stored account you may see has that user name); 1502 (Account management is locked for you after repeated wrong old passwords; try again later); 1401 (The new passkey and its confirmation differ); 1402 (A passkey is already set here; change it with EDIT); 1403 (No passkey is set here); 1404 (The passkey does not meet the policy: 8 to 256 characters, not all blank); 1405 (Passkey operations here are locked after repeated wrong passkeys; try again later); 1410 (A passkey guards this data: authorize for restore first (App_AuthorizeForRestoreRequest)) */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2015,7 +2081,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success; or an application error, which the product answers with HTTP 200 and a non-zero errorCode in the error shape (App_GenericResp), one of: 1101 (Invalid username or password); 1102 (The account is locked after repeated failed logins; try again later); 1104 (Login is disabled for this account or its company); 587204594 (You do not have sufficient privileges for this operation); 587206528 (Passkey is incorrect. Please provide valid passkey to continue with the operation.); 1200 (No such object, or it is not visible to you); 1201 (An object with that name already exists); 1202 (The password does not meet the policy: 8 to 256 characters, not all blank); 1203 (The current password is incorrect); 1204 (A value in the request is not acceptable); 1401 (The new passkey and its confirmation differ); 1402 (A passkey is already set here; change it with EDIT); 1403 (No passkey is set here); 1404 (The passkey does not meet the policy: 8 to 256 characters, not all blank); 1405 (Passkey operations here are locked after repeated wrong passkeys; try again later); 1410 (A passkey guards this data: authorize for restore first (App_AuthorizeForRestoreRequest)) */
+            /** @description Success; or an application error, which the product answers with HTTP 200 and a non-zero errorCode in the error shape (App_GenericResp), one of: 1101 (Invalid username or password); 1102 (The account is locked after repeated failed logins; try again later); 1104 (Login is disabled for this account or its company); 587204594 (You do not have sufficient privileges for this operation); 587206528 (Passkey is incorrect. Please provide valid passkey to continue with the operation.); 1200 (No such object, or it is not visible to you); 1201 (An object with that name already exists); 1202 (The password does not meet the policy: 8 to 256 characters, not all blank); 1203 (The current password is incorrect); 1204 (A value in the request is not acceptable); 1501 (No stored account you may see has that user name); 1502 (Account management is locked for you after repeated wrong old passwords; try again later); 1401 (The new passkey and its confirmation differ); 1402 (A passkey is already set here; change it with EDIT); 1403 (No passkey is set here); 1404 (The passkey does not meet the policy: 8 to 256 characters, not all blank); 1405 (Passkey operations here are locked after repeated wrong passkeys; try again later); 1410 (A passkey guards this data: authorize for restore first (App_AuthorizeForRestoreRequest)) */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2061,7 +2127,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success; or an application error, which the product answers with HTTP 200 and a non-zero errorCode in the error shape (App_GenericResp), one of: 1101 (Invalid username or password); 1102 (The account is locked after repeated failed logins; try again later); 1104 (Login is disabled for this account or its company); 587204594 (You do not have sufficient privileges for this operation); 587206528 (Passkey is incorrect. Please provide valid passkey to continue with the operation.); 1200 (No such object, or it is not visible to you); 1201 (An object with that name already exists); 1202 (The password does not meet the policy: 8 to 256 characters, not all blank); 1203 (The current password is incorrect); 1204 (A value in the request is not acceptable); 1401 (The new passkey and its confirmation differ); 1402 (A passkey is already set here; change it with EDIT); 1403 (No passkey is set here); 1404 (The passkey does not meet the policy: 8 to 256 characters, not all blank); 1405 (Passkey operations here are locked after repeated wrong passkeys; try again later); 1410 (A passkey guards this data: authorize for restore first (App_AuthorizeForRestoreRequest)) */
+            /** @description Success; or an application error, which the product answers with HTTP 200 and a non-zero errorCode in the error shape (App_GenericResp), one of: 1101 (Invalid username or password); 1102 (The account is locked after repeated failed logins; try again later); 1104 (Login is disabled for this account or its company); 587204594 (You do not have sufficient privileges for this operation); 587206528 (Passkey is incorrect. Please provide valid passkey to continue with the operation.); 1200 (No such object, or it is not visible to you); 1201 (An object with that name already exists); 1202 (The password does not meet the policy: 8 to 256 characters, not all blank); 1203 (The current password is incorrect); 1204 (A value in the request is not acceptable); 1501 (No stored account you may see has that user name); 1502 (Account management is locked for you after repeated wrong old passwords; try again later); 1401 (The new passkey and its confirmation differ); 1402 (A passkey is already set here; change it with EDIT); 1403 (No passkey is set here); 1404 (The passkey does not meet the policy: 8 to 256 characters, not all blank); 1405 (Passkey operations here are locked after repeated wrong passkeys; try again later); 1410 (A passkey guards this data: authorize for restore first (App_AuthorizeForRestoreRequest)) */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2121,7 +2187,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Success; or an application error, which the product answers with HTTP 200 and a non-zero errorCode in the error shape (App_RenewLoginTokenResp), one of: 1101 (Invalid username or password); 1102 (The account is locked after repeated failed logins; try again later); 1104 (Login is disabled for this account or its company); 587204594 (You do not have sufficient privileges for this operation); 587206528 (Passkey is incorrect. Please provide valid passkey to continue with the operation.); 1200 (No such object, or it is not visible to you); 1201 (An object with that name already exists); 1202 (The password does not meet the policy: 8 to 256 characters, not all blank); 1203 (The current password is incorrect); 1204 (A value in the request is not acceptable); 1401 (The new passkey and its confirmation differ); 1402 (A passkey is already set here; change it with EDIT); 1403 (No passkey is set here); 1404 (The passkey does not meet the policy: 8 to 256 characters, not all blank); 1405 (Passkey operations here are locked after repeated wrong passkeys; try again later); 1410 (A passkey guards this data: authorize for restore first (App_AuthorizeForRestoreRequest)) */
+            /** @description Success; or an application error, which the product answers with HTTP 200 and a non-zero errorCode in the error shape (App_RenewLoginTokenResp), one of: 1101 (Invalid username or password); 1102 (The account is locked after repeated failed logins; try again later); 1104 (Login is disabled for this account or its company); 587204594 (You do not have sufficient privileges for this operation); 587206528 (Passkey is incorrect. Please provide valid passkey to continue with the operation.); 1200 (No such object, or it is not visible to you); 1201 (An object with that name already exists); 1202 (The password does not meet the policy: 8 to 256 characters, not all blank); 1203 (The current password is incorrect); 1204 (A value in the request is not acceptable); 1501 (No stored account you may see has that user name); 1502 (Account management is locked for you after repeated wrong old passwords; try again later); 1401 (The new passkey and its confirmation differ); 1402 (A passkey is already set here; change it with EDIT); 1403 (No passkey is set here); 1404 (The passkey does not meet the policy: 8 to 256 characters, not all blank); 1405 (Passkey operations here are locked after repeated wrong passkeys; try again later); 1410 (A passkey guards this data: authorize for restore first (App_AuthorizeForRestoreRequest)) */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2251,7 +2317,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success; or an application error, which the product answers with HTTP 200 and a non-zero errorCode in the error shape (App_GenericResp), one of: 1101 (Invalid username or password); 1102 (The account is locked after repeated failed logins; try again later); 1104 (Login is disabled for this account or its company); 587204594 (You do not have sufficient privileges for this operation); 587206528 (Passkey is incorrect. Please provide valid passkey to continue with the operation.); 1200 (No such object, or it is not visible to you); 1201 (An object with that name already exists); 1202 (The password does not meet the policy: 8 to 256 characters, not all blank); 1203 (The current password is incorrect); 1204 (A value in the request is not acceptable); 1401 (The new passkey and its confirmation differ); 1402 (A passkey is already set here; change it with EDIT); 1403 (No passkey is set here); 1404 (The passkey does not meet the policy: 8 to 256 characters, not all blank); 1405 (Passkey operations here are locked after repeated wrong passkeys; try again later); 1410 (A passkey guards this data: authorize for restore first (App_AuthorizeForRestoreRequest)) */
+            /** @description Success; or an application error, which the product answers with HTTP 200 and a non-zero errorCode in the error shape (App_GenericResp), one of: 1101 (Invalid username or password); 1102 (The account is locked after repeated failed logins; try again later); 1104 (Login is disabled for this account or its company); 587204594 (You do not have sufficient privileges for this operation); 587206528 (Passkey is incorrect. Please provide valid passkey to continue with the operation.); 1200 (No such object, or it is not visible to you); 1201 (An object with that name already exists); 1202 (The password does not meet the policy: 8 to 256 characters, not all blank); 1203 (The current password is incorrect); 1204 (A value in the request is not acceptable); 1501 (No stored account you may see has that user name); 1502 (Account management is locked for you after repeated wrong old passwords; try again later); 1401 (The new passkey and its confirmation differ); 1402 (A passkey is already set here; change it with EDIT); 1403 (No passkey is set here); 1404 (The passkey does not meet the policy: 8 to 256 characters, not all blank); 1405 (Passkey operations here are locked after repeated wrong passkeys; try again later); 1410 (A passkey guards this data: authorize for restore first (App_AuthorizeForRestoreRequest)) */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2349,7 +2415,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Success; or an application error, which the product answers with HTTP 200 and a non-zero errorCode in the error shape (App_GenericResp), one of: 1101 (Invalid username or password); 1102 (The account is locked after repeated failed logins; try again later); 1104 (Login is disabled for this account or its company); 587204594 (You do not have sufficient privileges for this operation); 587206528 (Passkey is incorrect. Please provide valid passkey to continue with the operation.); 1200 (No such object, or it is not visible to you); 1201 (An object with that name already exists); 1202 (The password does not meet the policy: 8 to 256 characters, not all blank); 1203 (The current password is incorrect); 1204 (A value in the request is not acceptable); 1401 (The new passkey and its confirmation differ); 1402 (A passkey is already set here; change it with EDIT); 1403 (No passkey is set here); 1404 (The passkey does not meet the policy: 8 to 256 characters, not all blank); 1405 (Passkey operations here are locked after repeated wrong passkeys; try again later); 1410 (A passkey guards this data: authorize for restore first (App_AuthorizeForRestoreRequest)) */
+            /** @description Success; or an application error, which the product answers with HTTP 200 and a non-zero errorCode in the error shape (App_GenericResp), one of: 1101 (Invalid username or password); 1102 (The account is locked after repeated failed logins; try again later); 1104 (Login is disabled for this account or its company); 587204594 (You do not have sufficient privileges for this operation); 587206528 (Passkey is incorrect. Please provide valid passkey to continue with the operation.); 1200 (No such object, or it is not visible to you); 1201 (An object with that name already exists); 1202 (The password does not meet the policy: 8 to 256 characters, not all blank); 1203 (The current password is incorrect); 1204 (A value in the request is not acceptable); 1501 (No stored account you may see has that user name); 1502 (Account management is locked for you after repeated wrong old passwords; try again later); 1401 (The new passkey and its confirmation differ); 1402 (A passkey is already set here; change it with EDIT); 1403 (No passkey is set here); 1404 (The passkey does not meet the policy: 8 to 256 characters, not all blank); 1405 (Passkey operations here are locked after repeated wrong passkeys; try again later); 1410 (A passkey guards this data: authorize for restore first (App_AuthorizeForRestoreRequest)) */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2577,7 +2643,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Success; or an application error, which the product answers with HTTP 200 and a non-zero errorCode in the error shape (App_CreateOrganizationResp), one of: 1101 (Invalid username or password); 1102 (The account is locked after repeated failed logins; try again later); 1104 (Login is disabled for this account or its company); 587204594 (You do not have sufficient privileges for this operation); 587206528 (Passkey is incorrect. Please provide valid passkey to continue with the operation.); 1200 (No such object, or it is not visible to you); 1201 (An object with that name already exists); 1202 (The password does not meet the policy: 8 to 256 characters, not all blank); 1203 (The current password is incorrect); 1204 (A value in the request is not acceptable); 1401 (The new passkey and its confirmation differ); 1402 (A passkey is already set here; change it with EDIT); 1403 (No passkey is set here); 1404 (The passkey does not meet the policy: 8 to 256 characters, not all blank); 1405 (Passkey operations here are locked after repeated wrong passkeys; try again later); 1410 (A passkey guards this data: authorize for restore first (App_AuthorizeForRestoreRequest)) */
+            /** @description Success; or an application error, which the product answers with HTTP 200 and a non-zero errorCode in the error shape (App_CreateOrganizationResp), one of: 1101 (Invalid username or password); 1102 (The account is locked after repeated failed logins; try again later); 1104 (Login is disabled for this account or its company); 587204594 (You do not have sufficient privileges for this operation); 587206528 (Passkey is incorrect. Please provide valid passkey to continue with the operation.); 1200 (No such object, or it is not visible to you); 1201 (An object with that name already exists); 1202 (The password does not meet the policy: 8 to 256 characters, not all blank); 1203 (The current password is incorrect); 1204 (A value in the request is not acceptable); 1501 (No stored account you may see has that user name); 1502 (Account management is locked for you after repeated wrong old passwords; try again later); 1401 (The new passkey and its confirmation differ); 1402 (A passkey is already set here; change it with EDIT); 1403 (No passkey is set here); 1404 (The passkey does not meet the policy: 8 to 256 characters, not all blank); 1405 (Passkey operations here are locked after repeated wrong passkeys; try again later); 1410 (A passkey guards this data: authorize for restore first (App_AuthorizeForRestoreRequest)) */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2769,7 +2835,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success; or an application error, which the product answers with HTTP 200 and a non-zero errorCode in the error shape (App_GenericResp), one of: 1101 (Invalid username or password); 1102 (The account is locked after repeated failed logins; try again later); 1104 (Login is disabled for this account or its company); 587204594 (You do not have sufficient privileges for this operation); 587206528 (Passkey is incorrect. Please provide valid passkey to continue with the operation.); 1200 (No such object, or it is not visible to you); 1201 (An object with that name already exists); 1202 (The password does not meet the policy: 8 to 256 characters, not all blank); 1203 (The current password is incorrect); 1204 (A value in the request is not acceptable); 1401 (The new passkey and its confirmation differ); 1402 (A passkey is already set here; change it with EDIT); 1403 (No passkey is set here); 1404 (The passkey does not meet the policy: 8 to 256 characters, not all blank); 1405 (Passkey operations here are locked after repeated wrong passkeys; try again later); 1410 (A passkey guards this data: authorize for restore first (App_AuthorizeForRestoreRequest)) */
+            /** @description Success; or an application error, which the product answers with HTTP 200 and a non-zero errorCode in the error shape (App_GenericResp), one of: 1101 (Invalid username or password); 1102 (The account is locked after repeated failed logins; try again later); 1104 (Login is disabled for this account or its company); 587204594 (You do not have sufficient privileges for this operation); 587206528 (Passkey is incorrect. Please provide valid passkey to continue with the operation.); 1200 (No such object, or it is not visible to you); 1201 (An object with that name already exists); 1202 (The password does not meet the policy: 8 to 256 characters, not all blank); 1203 (The current password is incorrect); 1204 (A value in the request is not acceptable); 1501 (No stored account you may see has that user name); 1502 (Account management is locked for you after repeated wrong old passwords; try again later); 1401 (The new passkey and its confirmation differ); 1402 (A passkey is already set here; change it with EDIT); 1403 (No passkey is set here); 1404 (The passkey does not meet the policy: 8 to 256 characters, not all blank); 1405 (Passkey operations here are locked after repeated wrong passkeys; try again later); 1410 (A passkey guards this data: authorize for restore first (App_AuthorizeForRestoreRequest)) */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2960,7 +3026,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Success; or an application error, which the product answers with HTTP 200 and a non-zero errorCode in the error shape (App_GenericResp), one of: 1101 (Invalid username or password); 1102 (The account is locked after repeated failed logins; try again later); 1104 (Login is disabled for this account or its company); 587204594 (You do not have sufficient privileges for this operation); 587206528 (Passkey is incorrect. Please provide valid passkey to continue with the operation.); 1200 (No such object, or it is not visible to you); 1201 (An object with that name already exists); 1202 (The password does not meet the policy: 8 to 256 characters, not all blank); 1203 (The current password is incorrect); 1204 (A value in the request is not acceptable); 1401 (The new passkey and its confirmation differ); 1402 (A passkey is already set here; change it with EDIT); 1403 (No passkey is set here); 1404 (The passkey does not meet the policy: 8 to 256 characters, not all blank); 1405 (Passkey operations here are locked after repeated wrong passkeys; try again later); 1410 (A passkey guards this data: authorize for restore first (App_AuthorizeForRestoreRequest)) */
+            /** @description Success; or an application error, which the product answers with HTTP 200 and a non-zero errorCode in the error shape (App_GenericResp), one of: 1101 (Invalid username or password); 1102 (The account is locked after repeated failed logins; try again later); 1104 (Login is disabled for this account or its company); 587204594 (You do not have sufficient privileges for this operation); 587206528 (Passkey is incorrect. Please provide valid passkey to continue with the operation.); 1200 (No such object, or it is not visible to you); 1201 (An object with that name already exists); 1202 (The password does not meet the policy: 8 to 256 characters, not all blank); 1203 (The current password is incorrect); 1204 (A value in the request is not acceptable); 1501 (No stored account you may see has that user name); 1502 (Account management is locked for you after repeated wrong old passwords; try again later); 1401 (The new passkey and its confirmation differ); 1402 (A passkey is already set here; change it with EDIT); 1403 (No passkey is set here); 1404 (The passkey does not meet the policy: 8 to 256 characters, not all blank); 1405 (Passkey operations here are locked after repeated wrong passkeys; try again later); 1410 (A passkey guards this data: authorize for restore first (App_AuthorizeForRestoreRequest)) */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -3144,7 +3210,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success; or an application error, which the product answers with HTTP 200 and a non-zero errorCode in the error shape (App_GenericResp), one of: 1101 (Invalid username or password); 1102 (The account is locked after repeated failed logins; try again later); 1104 (Login is disabled for this account or its company); 587204594 (You do not have sufficient privileges for this operation); 587206528 (Passkey is incorrect. Please provide valid passkey to continue with the operation.); 1200 (No such object, or it is not visible to you); 1201 (An object with that name already exists); 1202 (The password does not meet the policy: 8 to 256 characters, not all blank); 1203 (The current password is incorrect); 1204 (A value in the request is not acceptable); 1401 (The new passkey and its confirmation differ); 1402 (A passkey is already set here; change it with EDIT); 1403 (No passkey is set here); 1404 (The passkey does not meet the policy: 8 to 256 characters, not all blank); 1405 (Passkey operations here are locked after repeated wrong passkeys; try again later); 1410 (A passkey guards this data: authorize for restore first (App_AuthorizeForRestoreRequest)) */
+            /** @description Success; or an application error, which the product answers with HTTP 200 and a non-zero errorCode in the error shape (App_GenericResp), one of: 1101 (Invalid username or password); 1102 (The account is locked after repeated failed logins; try again later); 1104 (Login is disabled for this account or its company); 587204594 (You do not have sufficient privileges for this operation); 587206528 (Passkey is incorrect. Please provide valid passkey to continue with the operation.); 1200 (No such object, or it is not visible to you); 1201 (An object with that name already exists); 1202 (The password does not meet the policy: 8 to 256 characters, not all blank); 1203 (The current password is incorrect); 1204 (A value in the request is not acceptable); 1501 (No stored account you may see has that user name); 1502 (Account management is locked for you after repeated wrong old passwords; try again later); 1401 (The new passkey and its confirmation differ); 1402 (A passkey is already set here; change it with EDIT); 1403 (No passkey is set here); 1404 (The passkey does not meet the policy: 8 to 256 characters, not all blank); 1405 (Passkey operations here are locked after repeated wrong passkeys; try again later); 1410 (A passkey guards this data: authorize for restore first (App_AuthorizeForRestoreRequest)) */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -3182,7 +3248,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success; or an application error, which the product answers with HTTP 200 and a non-zero errorCode in the error shape (App_GenericResp), one of: 1101 (Invalid username or password); 1102 (The account is locked after repeated failed logins; try again later); 1104 (Login is disabled for this account or its company); 587204594 (You do not have sufficient privileges for this operation); 587206528 (Passkey is incorrect. Please provide valid passkey to continue with the operation.); 1200 (No such object, or it is not visible to you); 1201 (An object with that name already exists); 1202 (The password does not meet the policy: 8 to 256 characters, not all blank); 1203 (The current password is incorrect); 1204 (A value in the request is not acceptable); 1401 (The new passkey and its confirmation differ); 1402 (A passkey is already set here; change it with EDIT); 1403 (No passkey is set here); 1404 (The passkey does not meet the policy: 8 to 256 characters, not all blank); 1405 (Passkey operations here are locked after repeated wrong passkeys; try again later); 1410 (A passkey guards this data: authorize for restore first (App_AuthorizeForRestoreRequest)) */
+            /** @description Success; or an application error, which the product answers with HTTP 200 and a non-zero errorCode in the error shape (App_GenericResp), one of: 1101 (Invalid username or password); 1102 (The account is locked after repeated failed logins; try again later); 1104 (Login is disabled for this account or its company); 587204594 (You do not have sufficient privileges for this operation); 587206528 (Passkey is incorrect. Please provide valid passkey to continue with the operation.); 1200 (No such object, or it is not visible to you); 1201 (An object with that name already exists); 1202 (The password does not meet the policy: 8 to 256 characters, not all blank); 1203 (The current password is incorrect); 1204 (A value in the request is not acceptable); 1501 (No stored account you may see has that user name); 1502 (Account management is locked for you after repeated wrong old passwords; try again later); 1401 (The new passkey and its confirmation differ); 1402 (A passkey is already set here; change it with EDIT); 1403 (No passkey is set here); 1404 (The passkey does not meet the policy: 8 to 256 characters, not all blank); 1405 (Passkey operations here are locked after repeated wrong passkeys; try again later); 1410 (A passkey guards this data: authorize for restore first (App_AuthorizeForRestoreRequest)) */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -3278,7 +3344,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Success; or an application error, which the product answers with HTTP 200 and a non-zero errorCode in the error shape (App_UserResp), one of: 1101 (Invalid username or password); 1102 (The account is locked after repeated failed logins; try again later); 1104 (Login is disabled for this account or its company); 587204594 (You do not have sufficient privileges for this operation); 587206528 (Passkey is incorrect. Please provide valid passkey to continue with the operation.); 1200 (No such object, or it is not visible to you); 1201 (An object with that name already exists); 1202 (The password does not meet the policy: 8 to 256 characters, not all blank); 1203 (The current password is incorrect); 1204 (A value in the request is not acceptable); 1401 (The new passkey and its confirmation differ); 1402 (A passkey is already set here; change it with EDIT); 1403 (No passkey is set here); 1404 (The passkey does not meet the policy: 8 to 256 characters, not all blank); 1405 (Passkey operations here are locked after repeated wrong passkeys; try again later); 1410 (A passkey guards this data: authorize for restore first (App_AuthorizeForRestoreRequest)) */
+            /** @description Success; or an application error, which the product answers with HTTP 200 and a non-zero errorCode in the error shape (App_UserResp), one of: 1101 (Invalid username or password); 1102 (The account is locked after repeated failed logins; try again later); 1104 (Login is disabled for this account or its company); 587204594 (You do not have sufficient privileges for this operation); 587206528 (Passkey is incorrect. Please provide valid passkey to continue with the operation.); 1200 (No such object, or it is not visible to you); 1201 (An object with that name already exists); 1202 (The password does not meet the policy: 8 to 256 characters, not all blank); 1203 (The current password is incorrect); 1204 (A value in the request is not acceptable); 1501 (No stored account you may see has that user name); 1502 (Account management is locked for you after repeated wrong old passwords; try again later); 1401 (The new passkey and its confirmation differ); 1402 (A passkey is already set here; change it with EDIT); 1403 (No passkey is set here); 1404 (The passkey does not meet the policy: 8 to 256 characters, not all blank); 1405 (Passkey operations here are locked after repeated wrong passkeys; try again later); 1410 (A passkey guards this data: authorize for restore first (App_AuthorizeForRestoreRequest)) */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -3486,7 +3552,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success; or an application error, which the product answers with HTTP 200 and a non-zero errorCode in the error shape (App_GenericResp), one of: 1101 (Invalid username or password); 1102 (The account is locked after repeated failed logins; try again later); 1104 (Login is disabled for this account or its company); 587204594 (You do not have sufficient privileges for this operation); 587206528 (Passkey is incorrect. Please provide valid passkey to continue with the operation.); 1200 (No such object, or it is not visible to you); 1201 (An object with that name already exists); 1202 (The password does not meet the policy: 8 to 256 characters, not all blank); 1203 (The current password is incorrect); 1204 (A value in the request is not acceptable); 1401 (The new passkey and its confirmation differ); 1402 (A passkey is already set here; change it with EDIT); 1403 (No passkey is set here); 1404 (The passkey does not meet the policy: 8 to 256 characters, not all blank); 1405 (Passkey operations here are locked after repeated wrong passkeys; try again later); 1410 (A passkey guards this data: authorize for restore first (App_AuthorizeForRestoreRequest)) */
+            /** @description Success; or an application error, which the product answers with HTTP 200 and a non-zero errorCode in the error shape (App_GenericResp), one of: 1101 (Invalid username or password); 1102 (The account is locked after repeated failed logins; try again later); 1104 (Login is disabled for this account or its company); 587204594 (You do not have sufficient privileges for this operation); 587206528 (Passkey is incorrect. Please provide valid passkey to continue with the operation.); 1200 (No such object, or it is not visible to you); 1201 (An object with that name already exists); 1202 (The password does not meet the policy: 8 to 256 characters, not all blank); 1203 (The current password is incorrect); 1204 (A value in the request is not acceptable); 1501 (No stored account you may see has that user name); 1502 (Account management is locked for you after repeated wrong old passwords; try again later); 1401 (The new passkey and its confirmation differ); 1402 (A passkey is already set here; change it with EDIT); 1403 (No passkey is set here); 1404 (The passkey does not meet the policy: 8 to 256 characters, not all blank); 1405 (Passkey operations here are locked after repeated wrong passkeys; try again later); 1410 (A passkey guards this data: authorize for restore first (App_AuthorizeForRestoreRequest)) */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -3544,7 +3610,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success; or an application error, which the product answers with HTTP 200 and a non-zero errorCode in the error shape (App_GenericResp), one of: 1101 (Invalid username or password); 1102 (The account is locked after repeated failed logins; try again later); 1104 (Login is disabled for this account or its company); 587204594 (You do not have sufficient privileges for this operation); 587206528 (Passkey is incorrect. Please provide valid passkey to continue with the operation.); 1200 (No such object, or it is not visible to you); 1201 (An object with that name already exists); 1202 (The password does not meet the policy: 8 to 256 characters, not all blank); 1203 (The current password is incorrect); 1204 (A value in the request is not acceptable); 1401 (The new passkey and its confirmation differ); 1402 (A passkey is already set here; change it with EDIT); 1403 (No passkey is set here); 1404 (The passkey does not meet the policy: 8 to 256 characters, not all blank); 1405 (Passkey operations here are locked after repeated wrong passkeys; try again later); 1410 (A passkey guards this data: authorize for restore first (App_AuthorizeForRestoreRequest)) */
+            /** @description Success; or an application error, which the product answers with HTTP 200 and a non-zero errorCode in the error shape (App_GenericResp), one of: 1101 (Invalid username or password); 1102 (The account is locked after repeated failed logins; try again later); 1104 (Login is disabled for this account or its company); 587204594 (You do not have sufficient privileges for this operation); 587206528 (Passkey is incorrect. Please provide valid passkey to continue with the operation.); 1200 (No such object, or it is not visible to you); 1201 (An object with that name already exists); 1202 (The password does not meet the policy: 8 to 256 characters, not all blank); 1203 (The current password is incorrect); 1204 (A value in the request is not acceptable); 1501 (No stored account you may see has that user name); 1502 (Account management is locked for you after repeated wrong old passwords; try again later); 1401 (The new passkey and its confirmation differ); 1402 (A passkey is already set here; change it with EDIT); 1403 (No passkey is set here); 1404 (The passkey does not meet the policy: 8 to 256 characters, not all blank); 1405 (Passkey operations here are locked after repeated wrong passkeys; try again later); 1410 (A passkey guards this data: authorize for restore first (App_AuthorizeForRestoreRequest)) */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -3651,7 +3717,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Success; or an application error, which the product answers with HTTP 200 and a non-zero errorCode in the error shape (App_UserResp), one of: 1101 (Invalid username or password); 1102 (The account is locked after repeated failed logins; try again later); 1104 (Login is disabled for this account or its company); 587204594 (You do not have sufficient privileges for this operation); 587206528 (Passkey is incorrect. Please provide valid passkey to continue with the operation.); 1200 (No such object, or it is not visible to you); 1201 (An object with that name already exists); 1202 (The password does not meet the policy: 8 to 256 characters, not all blank); 1203 (The current password is incorrect); 1204 (A value in the request is not acceptable); 1401 (The new passkey and its confirmation differ); 1402 (A passkey is already set here; change it with EDIT); 1403 (No passkey is set here); 1404 (The passkey does not meet the policy: 8 to 256 characters, not all blank); 1405 (Passkey operations here are locked after repeated wrong passkeys; try again later); 1410 (A passkey guards this data: authorize for restore first (App_AuthorizeForRestoreRequest)) */
+            /** @description Success; or an application error, which the product answers with HTTP 200 and a non-zero errorCode in the error shape (App_UserResp), one of: 1101 (Invalid username or password); 1102 (The account is locked after repeated failed logins; try again later); 1104 (Login is disabled for this account or its company); 587204594 (You do not have sufficient privileges for this operation); 587206528 (Passkey is incorrect. Please provide valid passkey to continue with the operation.); 1200 (No such object, or it is not visible to you); 1201 (An object with that name already exists); 1202 (The password does not meet the policy: 8 to 256 characters, not all blank); 1203 (The current password is incorrect); 1204 (A value in the request is not acceptable); 1501 (No stored account you may see has that user name); 1502 (Account management is locked for you after repeated wrong old passwords; try again later); 1401 (The new passkey and its confirmation differ); 1402 (A passkey is already set here; change it with EDIT); 1403 (No passkey is set here); 1404 (The passkey does not meet the policy: 8 to 256 characters, not all blank); 1405 (Passkey operations here are locked after repeated wrong passkeys; try again later); 1410 (A passkey guards this data: authorize for restore first (App_AuthorizeForRestoreRequest)) */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -3859,7 +3925,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success; or an application error, which the product answers with HTTP 200 and a non-zero errorCode in the error shape (App_GenericResp), one of: 1101 (Invalid username or password); 1102 (The account is locked after repeated failed logins; try again later); 1104 (Login is disabled for this account or its company); 587204594 (You do not have sufficient privileges for this operation); 587206528 (Passkey is incorrect. Please provide valid passkey to continue with the operation.); 1200 (No such object, or it is not visible to you); 1201 (An object with that name already exists); 1202 (The password does not meet the policy: 8 to 256 characters, not all blank); 1203 (The current password is incorrect); 1204 (A value in the request is not acceptable); 1401 (The new passkey and its confirmation differ); 1402 (A passkey is already set here; change it with EDIT); 1403 (No passkey is set here); 1404 (The passkey does not meet the policy: 8 to 256 characters, not all blank); 1405 (Passkey operations here are locked after repeated wrong passkeys; try again later); 1410 (A passkey guards this data: authorize for restore first (App_AuthorizeForRestoreRequest)) */
+            /** @description Success; or an application error, which the product answers with HTTP 200 and a non-zero errorCode in the error shape (App_GenericResp), one of: 1101 (Invalid username or password); 1102 (The account is locked after repeated failed logins; try again later); 1104 (Login is disabled for this account or its company); 587204594 (You do not have sufficient privileges for this operation); 587206528 (Passkey is incorrect. Please provide valid passkey to continue with the operation.); 1200 (No such object, or it is not visible to you); 1201 (An object with that name already exists); 1202 (The password does not meet the policy: 8 to 256 characters, not all blank); 1203 (The current password is incorrect); 1204 (A value in the request is not acceptable); 1501 (No stored account you may see has that user name); 1502 (Account management is locked for you after repeated wrong old passwords; try again later); 1401 (The new passkey and its confirmation differ); 1402 (A passkey is already set here; change it with EDIT); 1403 (No passkey is set here); 1404 (The passkey does not meet the policy: 8 to 256 characters, not all blank); 1405 (Passkey operations here are locked after repeated wrong passkeys; try again later); 1410 (A passkey guards this data: authorize for restore first (App_AuthorizeForRestoreRequest)) */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -3940,7 +4006,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success; or an application error, which the product answers with HTTP 200 and a non-zero errorCode in the error shape (App_GenericResp), one of: 1101 (Invalid username or password); 1102 (The account is locked after repeated failed logins; try again later); 1104 (Login is disabled for this account or its company); 587204594 (You do not have sufficient privileges for this operation); 587206528 (Passkey is incorrect. Please provide valid passkey to continue with the operation.); 1200 (No such object, or it is not visible to you); 1201 (An object with that name already exists); 1202 (The password does not meet the policy: 8 to 256 characters, not all blank); 1203 (The current password is incorrect); 1204 (A value in the request is not acceptable); 1401 (The new passkey and its confirmation differ); 1402 (A passkey is already set here; change it with EDIT); 1403 (No passkey is set here); 1404 (The passkey does not meet the policy: 8 to 256 characters, not all blank); 1405 (Passkey operations here are locked after repeated wrong passkeys; try again later); 1410 (A passkey guards this data: authorize for restore first (App_AuthorizeForRestoreRequest)) */
+            /** @description Success; or an application error, which the product answers with HTTP 200 and a non-zero errorCode in the error shape (App_GenericResp), one of: 1101 (Invalid username or password); 1102 (The account is locked after repeated failed logins; try again later); 1104 (Login is disabled for this account or its company); 587204594 (You do not have sufficient privileges for this operation); 587206528 (Passkey is incorrect. Please provide valid passkey to continue with the operation.); 1200 (No such object, or it is not visible to you); 1201 (An object with that name already exists); 1202 (The password does not meet the policy: 8 to 256 characters, not all blank); 1203 (The current password is incorrect); 1204 (A value in the request is not acceptable); 1501 (No stored account you may see has that user name); 1502 (Account management is locked for you after repeated wrong old passwords; try again later); 1401 (The new passkey and its confirmation differ); 1402 (A passkey is already set here; change it with EDIT); 1403 (No passkey is set here); 1404 (The passkey does not meet the policy: 8 to 256 characters, not all blank); 1405 (Passkey operations here are locked after repeated wrong passkeys; try again later); 1410 (A passkey guards this data: authorize for restore first (App_AuthorizeForRestoreRequest)) */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -4025,7 +4091,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success; or an application error, which the product answers with HTTP 200 and a non-zero errorCode in the error shape (App_GenericResp), one of: 1101 (Invalid username or password); 1102 (The account is locked after repeated failed logins; try again later); 1104 (Login is disabled for this account or its company); 587204594 (You do not have sufficient privileges for this operation); 587206528 (Passkey is incorrect. Please provide valid passkey to continue with the operation.); 1200 (No such object, or it is not visible to you); 1201 (An object with that name already exists); 1202 (The password does not meet the policy: 8 to 256 characters, not all blank); 1203 (The current password is incorrect); 1204 (A value in the request is not acceptable); 1401 (The new passkey and its confirmation differ); 1402 (A passkey is already set here; change it with EDIT); 1403 (No passkey is set here); 1404 (The passkey does not meet the policy: 8 to 256 characters, not all blank); 1405 (Passkey operations here are locked after repeated wrong passkeys; try again later); 1410 (A passkey guards this data: authorize for restore first (App_AuthorizeForRestoreRequest)) */
+            /** @description Success; or an application error, which the product answers with HTTP 200 and a non-zero errorCode in the error shape (App_GenericResp), one of: 1101 (Invalid username or password); 1102 (The account is locked after repeated failed logins; try again later); 1104 (Login is disabled for this account or its company); 587204594 (You do not have sufficient privileges for this operation); 587206528 (Passkey is incorrect. Please provide valid passkey to continue with the operation.); 1200 (No such object, or it is not visible to you); 1201 (An object with that name already exists); 1202 (The password does not meet the policy: 8 to 256 characters, not all blank); 1203 (The current password is incorrect); 1204 (A value in the request is not acceptable); 1501 (No stored account you may see has that user name); 1502 (Account management is locked for you after repeated wrong old passwords; try again later); 1401 (The new passkey and its confirmation differ); 1402 (A passkey is already set here; change it with EDIT); 1403 (No passkey is set here); 1404 (The passkey does not meet the policy: 8 to 256 characters, not all blank); 1405 (Passkey operations here are locked after repeated wrong passkeys; try again later); 1410 (A passkey guards this data: authorize for restore first (App_AuthorizeForRestoreRequest)) */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -4160,7 +4226,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Success; or an application error, which the product answers with HTTP 200 and a non-zero errorCode in the error shape (App_SecurityAssociationResp), one of: 1101 (Invalid username or password); 1102 (The account is locked after repeated failed logins; try again later); 1104 (Login is disabled for this account or its company); 587204594 (You do not have sufficient privileges for this operation); 587206528 (Passkey is incorrect. Please provide valid passkey to continue with the operation.); 1200 (No such object, or it is not visible to you); 1201 (An object with that name already exists); 1202 (The password does not meet the policy: 8 to 256 characters, not all blank); 1203 (The current password is incorrect); 1204 (A value in the request is not acceptable); 1401 (The new passkey and its confirmation differ); 1402 (A passkey is already set here; change it with EDIT); 1403 (No passkey is set here); 1404 (The passkey does not meet the policy: 8 to 256 characters, not all blank); 1405 (Passkey operations here are locked after repeated wrong passkeys; try again later); 1410 (A passkey guards this data: authorize for restore first (App_AuthorizeForRestoreRequest)) */
+            /** @description Success; or an application error, which the product answers with HTTP 200 and a non-zero errorCode in the error shape (App_SecurityAssociationResp), one of: 1101 (Invalid username or password); 1102 (The account is locked after repeated failed logins; try again later); 1104 (Login is disabled for this account or its company); 587204594 (You do not have sufficient privileges for this operation); 587206528 (Passkey is incorrect. Please provide valid passkey to continue with the operation.); 1200 (No such object, or it is not visible to you); 1201 (An object with that name already exists); 1202 (The password does not meet the policy: 8 to 256 characters, not all blank); 1203 (The current password is incorrect); 1204 (A value in the request is not acceptable); 1501 (No stored account you may see has that user name); 1502 (Account management is locked for you after repeated wrong old passwords; try again later); 1401 (The new passkey and its confirmation differ); 1402 (A passkey is already set here; change it with EDIT); 1403 (No passkey is set here); 1404 (The passkey does not meet the policy: 8 to 256 characters, not all blank); 1405 (Passkey operations here are locked after repeated wrong passkeys; try again later); 1410 (A passkey guards this data: authorize for restore first (App_AuthorizeForRestoreRequest)) */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -4367,7 +4433,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success; or an application error, which the product answers with HTTP 200 and a non-zero errorCode in the error shape (App_GenericResp), one of: 1101 (Invalid username or password); 1102 (The account is locked after repeated failed logins; try again later); 1104 (Login is disabled for this account or its company); 587204594 (You do not have sufficient privileges for this operation); 587206528 (Passkey is incorrect. Please provide valid passkey to continue with the operation.); 1200 (No such object, or it is not visible to you); 1201 (An object with that name already exists); 1202 (The password does not meet the policy: 8 to 256 characters, not all blank); 1203 (The current password is incorrect); 1204 (A value in the request is not acceptable); 1401 (The new passkey and its confirmation differ); 1402 (A passkey is already set here; change it with EDIT); 1403 (No passkey is set here); 1404 (The passkey does not meet the policy: 8 to 256 characters, not all blank); 1405 (Passkey operations here are locked after repeated wrong passkeys; try again later); 1410 (A passkey guards this data: authorize for restore first (App_AuthorizeForRestoreRequest)) */
+            /** @description Success; or an application error, which the product answers with HTTP 200 and a non-zero errorCode in the error shape (App_GenericResp), one of: 1101 (Invalid username or password); 1102 (The account is locked after repeated failed logins; try again later); 1104 (Login is disabled for this account or its company); 587204594 (You do not have sufficient privileges for this operation); 587206528 (Passkey is incorrect. Please provide valid passkey to continue with the operation.); 1200 (No such object, or it is not visible to you); 1201 (An object with that name already exists); 1202 (The password does not meet the policy: 8 to 256 characters, not all blank); 1203 (The current password is incorrect); 1204 (A value in the request is not acceptable); 1501 (No stored account you may see has that user name); 1502 (Account management is locked for you after repeated wrong old passwords; try again later); 1401 (The new passkey and its confirmation differ); 1402 (A passkey is already set here; change it with EDIT); 1403 (No passkey is set here); 1404 (The passkey does not meet the policy: 8 to 256 characters, not all blank); 1405 (Passkey operations here are locked after repeated wrong passkeys; try again later); 1410 (A passkey guards this data: authorize for restore first (App_AuthorizeForRestoreRequest)) */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -4443,7 +4509,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success; or an application error, which the product answers with HTTP 200 and a non-zero errorCode in the error shape (App_GenericResp), one of: 1101 (Invalid username or password); 1102 (The account is locked after repeated failed logins; try again later); 1104 (Login is disabled for this account or its company); 587204594 (You do not have sufficient privileges for this operation); 587206528 (Passkey is incorrect. Please provide valid passkey to continue with the operation.); 1200 (No such object, or it is not visible to you); 1201 (An object with that name already exists); 1202 (The password does not meet the policy: 8 to 256 characters, not all blank); 1203 (The current password is incorrect); 1204 (A value in the request is not acceptable); 1401 (The new passkey and its confirmation differ); 1402 (A passkey is already set here; change it with EDIT); 1403 (No passkey is set here); 1404 (The passkey does not meet the policy: 8 to 256 characters, not all blank); 1405 (Passkey operations here are locked after repeated wrong passkeys; try again later); 1410 (A passkey guards this data: authorize for restore first (App_AuthorizeForRestoreRequest)) */
+            /** @description Success; or an application error, which the product answers with HTTP 200 and a non-zero errorCode in the error shape (App_GenericResp), one of: 1101 (Invalid username or password); 1102 (The account is locked after repeated failed logins; try again later); 1104 (Login is disabled for this account or its company); 587204594 (You do not have sufficient privileges for this operation); 587206528 (Passkey is incorrect. Please provide valid passkey to continue with the operation.); 1200 (No such object, or it is not visible to you); 1201 (An object with that name already exists); 1202 (The password does not meet the policy: 8 to 256 characters, not all blank); 1203 (The current password is incorrect); 1204 (A value in the request is not acceptable); 1501 (No stored account you may see has that user name); 1502 (Account management is locked for you after repeated wrong old passwords; try again later); 1401 (The new passkey and its confirmation differ); 1402 (A passkey is already set here; change it with EDIT); 1403 (No passkey is set here); 1404 (The passkey does not meet the policy: 8 to 256 characters, not all blank); 1405 (Passkey operations here are locked after repeated wrong passkeys; try again later); 1410 (A passkey guards this data: authorize for restore first (App_AuthorizeForRestoreRequest)) */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -4487,7 +4553,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success; or an application error, which the product answers with HTTP 200 and a non-zero errorCode in the error shape (App_GenericResp), one of: 1101 (Invalid username or password); 1102 (The account is locked after repeated failed logins; try again later); 1104 (Login is disabled for this account or its company); 587204594 (You do not have sufficient privileges for this operation); 587206528 (Passkey is incorrect. Please provide valid passkey to continue with the operation.); 1200 (No such object, or it is not visible to you); 1201 (An object with that name already exists); 1202 (The password does not meet the policy: 8 to 256 characters, not all blank); 1203 (The current password is incorrect); 1204 (A value in the request is not acceptable); 1401 (The new passkey and its confirmation differ); 1402 (A passkey is already set here; change it with EDIT); 1403 (No passkey is set here); 1404 (The passkey does not meet the policy: 8 to 256 characters, not all blank); 1405 (Passkey operations here are locked after repeated wrong passkeys; try again later); 1410 (A passkey guards this data: authorize for restore first (App_AuthorizeForRestoreRequest)) */
+            /** @description Success; or an application error, which the product answers with HTTP 200 and a non-zero errorCode in the error shape (App_GenericResp), one of: 1101 (Invalid username or password); 1102 (The account is locked after repeated failed logins; try again later); 1104 (Login is disabled for this account or its company); 587204594 (You do not have sufficient privileges for this operation); 587206528 (Passkey is incorrect. Please provide valid passkey to continue with the operation.); 1200 (No such object, or it is not visible to you); 1201 (An object with that name already exists); 1202 (The password does not meet the policy: 8 to 256 characters, not all blank); 1203 (The current password is incorrect); 1204 (A value in the request is not acceptable); 1501 (No stored account you may see has that user name); 1502 (Account management is locked for you after repeated wrong old passwords; try again later); 1401 (The new passkey and its confirmation differ); 1402 (A passkey is already set here; change it with EDIT); 1403 (No passkey is set here); 1404 (The passkey does not meet the policy: 8 to 256 characters, not all blank); 1405 (Passkey operations here are locked after repeated wrong passkeys; try again later); 1410 (A passkey guards this data: authorize for restore first (App_AuthorizeForRestoreRequest)) */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -4612,7 +4678,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Success; or an application error, which the product answers with HTTP 200 and a non-zero errorCode in the error shape (App_RoleResp), one of: 1101 (Invalid username or password); 1102 (The account is locked after repeated failed logins; try again later); 1104 (Login is disabled for this account or its company); 587204594 (You do not have sufficient privileges for this operation); 587206528 (Passkey is incorrect. Please provide valid passkey to continue with the operation.); 1200 (No such object, or it is not visible to you); 1201 (An object with that name already exists); 1202 (The password does not meet the policy: 8 to 256 characters, not all blank); 1203 (The current password is incorrect); 1204 (A value in the request is not acceptable); 1401 (The new passkey and its confirmation differ); 1402 (A passkey is already set here; change it with EDIT); 1403 (No passkey is set here); 1404 (The passkey does not meet the policy: 8 to 256 characters, not all blank); 1405 (Passkey operations here are locked after repeated wrong passkeys; try again later); 1410 (A passkey guards this data: authorize for restore first (App_AuthorizeForRestoreRequest)) */
+            /** @description Success; or an application error, which the product answers with HTTP 200 and a non-zero errorCode in the error shape (App_RoleResp), one of: 1101 (Invalid username or password); 1102 (The account is locked after repeated failed logins; try again later); 1104 (Login is disabled for this account or its company); 587204594 (You do not have sufficient privileges for this operation); 587206528 (Passkey is incorrect. Please provide valid passkey to continue with the operation.); 1200 (No such object, or it is not visible to you); 1201 (An object with that name already exists); 1202 (The password does not meet the policy: 8 to 256 characters, not all blank); 1203 (The current password is incorrect); 1204 (A value in the request is not acceptable); 1501 (No stored account you may see has that user name); 1502 (Account management is locked for you after repeated wrong old passwords; try again later); 1401 (The new passkey and its confirmation differ); 1402 (A passkey is already set here; change it with EDIT); 1403 (No passkey is set here); 1404 (The passkey does not meet the policy: 8 to 256 characters, not all blank); 1405 (Passkey operations here are locked after repeated wrong passkeys; try again later); 1410 (A passkey guards this data: authorize for restore first (App_AuthorizeForRestoreRequest)) */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -4820,7 +4886,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success; or an application error, which the product answers with HTTP 200 and a non-zero errorCode in the error shape (App_RoleResp), one of: 1101 (Invalid username or password); 1102 (The account is locked after repeated failed logins; try again later); 1104 (Login is disabled for this account or its company); 587204594 (You do not have sufficient privileges for this operation); 587206528 (Passkey is incorrect. Please provide valid passkey to continue with the operation.); 1200 (No such object, or it is not visible to you); 1201 (An object with that name already exists); 1202 (The password does not meet the policy: 8 to 256 characters, not all blank); 1203 (The current password is incorrect); 1204 (A value in the request is not acceptable); 1401 (The new passkey and its confirmation differ); 1402 (A passkey is already set here; change it with EDIT); 1403 (No passkey is set here); 1404 (The passkey does not meet the policy: 8 to 256 characters, not all blank); 1405 (Passkey operations here are locked after repeated wrong passkeys; try again later); 1410 (A passkey guards this data: authorize for restore first (App_AuthorizeForRestoreRequest)) */
+            /** @description Success; or an application error, which the product answers with HTTP 200 and a non-zero errorCode in the error shape (App_RoleResp), one of: 1101 (Invalid username or password); 1102 (The account is locked after repeated failed logins; try again later); 1104 (Login is disabled for this account or its company); 587204594 (You do not have sufficient privileges for this operation); 587206528 (Passkey is incorrect. Please provide valid passkey to continue with the operation.); 1200 (No such object, or it is not visible to you); 1201 (An object with that name already exists); 1202 (The password does not meet the policy: 8 to 256 characters, not all blank); 1203 (The current password is incorrect); 1204 (A value in the request is not acceptable); 1501 (No stored account you may see has that user name); 1502 (Account management is locked for you after repeated wrong old passwords; try again later); 1401 (The new passkey and its confirmation differ); 1402 (A passkey is already set here; change it with EDIT); 1403 (No passkey is set here); 1404 (The passkey does not meet the policy: 8 to 256 characters, not all blank); 1405 (Passkey operations here are locked after repeated wrong passkeys; try again later); 1410 (A passkey guards this data: authorize for restore first (App_AuthorizeForRestoreRequest)) */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -5065,7 +5131,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Success; or an application error, which the product answers with HTTP 200 and a non-zero errorCode in the error shape (App_RoleResp), one of: 1101 (Invalid username or password); 1102 (The account is locked after repeated failed logins; try again later); 1104 (Login is disabled for this account or its company); 587204594 (You do not have sufficient privileges for this operation); 587206528 (Passkey is incorrect. Please provide valid passkey to continue with the operation.); 1200 (No such object, or it is not visible to you); 1201 (An object with that name already exists); 1202 (The password does not meet the policy: 8 to 256 characters, not all blank); 1203 (The current password is incorrect); 1204 (A value in the request is not acceptable); 1401 (The new passkey and its confirmation differ); 1402 (A passkey is already set here; change it with EDIT); 1403 (No passkey is set here); 1404 (The passkey does not meet the policy: 8 to 256 characters, not all blank); 1405 (Passkey operations here are locked after repeated wrong passkeys; try again later); 1410 (A passkey guards this data: authorize for restore first (App_AuthorizeForRestoreRequest)) */
+            /** @description Success; or an application error, which the product answers with HTTP 200 and a non-zero errorCode in the error shape (App_RoleResp), one of: 1101 (Invalid username or password); 1102 (The account is locked after repeated failed logins; try again later); 1104 (Login is disabled for this account or its company); 587204594 (You do not have sufficient privileges for this operation); 587206528 (Passkey is incorrect. Please provide valid passkey to continue with the operation.); 1200 (No such object, or it is not visible to you); 1201 (An object with that name already exists); 1202 (The password does not meet the policy: 8 to 256 characters, not all blank); 1203 (The current password is incorrect); 1204 (A value in the request is not acceptable); 1501 (No stored account you may see has that user name); 1502 (Account management is locked for you after repeated wrong old passwords; try again later); 1401 (The new passkey and its confirmation differ); 1402 (A passkey is already set here; change it with EDIT); 1403 (No passkey is set here); 1404 (The passkey does not meet the policy: 8 to 256 characters, not all blank); 1405 (Passkey operations here are locked after repeated wrong passkeys; try again later); 1410 (A passkey guards this data: authorize for restore first (App_AuthorizeForRestoreRequest)) */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -5274,7 +5340,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success; or an application error, which the product answers with HTTP 200 and a non-zero errorCode in the error shape (App_GenericResp), one of: 1101 (Invalid username or password); 1102 (The account is locked after repeated failed logins; try again later); 1104 (Login is disabled for this account or its company); 587204594 (You do not have sufficient privileges for this operation); 587206528 (Passkey is incorrect. Please provide valid passkey to continue with the operation.); 1200 (No such object, or it is not visible to you); 1201 (An object with that name already exists); 1202 (The password does not meet the policy: 8 to 256 characters, not all blank); 1203 (The current password is incorrect); 1204 (A value in the request is not acceptable); 1401 (The new passkey and its confirmation differ); 1402 (A passkey is already set here; change it with EDIT); 1403 (No passkey is set here); 1404 (The passkey does not meet the policy: 8 to 256 characters, not all blank); 1405 (Passkey operations here are locked after repeated wrong passkeys; try again later); 1410 (A passkey guards this data: authorize for restore first (App_AuthorizeForRestoreRequest)) */
+            /** @description Success; or an application error, which the product answers with HTTP 200 and a non-zero errorCode in the error shape (App_GenericResp), one of: 1101 (Invalid username or password); 1102 (The account is locked after repeated failed logins; try again later); 1104 (Login is disabled for this account or its company); 587204594 (You do not have sufficient privileges for this operation); 587206528 (Passkey is incorrect. Please provide valid passkey to continue with the operation.); 1200 (No such object, or it is not visible to you); 1201 (An object with that name already exists); 1202 (The password does not meet the policy: 8 to 256 characters, not all blank); 1203 (The current password is incorrect); 1204 (A value in the request is not acceptable); 1501 (No stored account you may see has that user name); 1502 (Account management is locked for you after repeated wrong old passwords; try again later); 1401 (The new passkey and its confirmation differ); 1402 (A passkey is already set here; change it with EDIT); 1403 (No passkey is set here); 1404 (The passkey does not meet the policy: 8 to 256 characters, not all blank); 1405 (Passkey operations here are locked after repeated wrong passkeys; try again later); 1410 (A passkey guards this data: authorize for restore first (App_AuthorizeForRestoreRequest)) */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -5366,7 +5432,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Success; or an application error, which the product answers with HTTP 200 and a non-zero errorCode in the error shape (App_UserGroupResp), one of: 1101 (Invalid username or password); 1102 (The account is locked after repeated failed logins; try again later); 1104 (Login is disabled for this account or its company); 587204594 (You do not have sufficient privileges for this operation); 587206528 (Passkey is incorrect. Please provide valid passkey to continue with the operation.); 1200 (No such object, or it is not visible to you); 1201 (An object with that name already exists); 1202 (The password does not meet the policy: 8 to 256 characters, not all blank); 1203 (The current password is incorrect); 1204 (A value in the request is not acceptable); 1401 (The new passkey and its confirmation differ); 1402 (A passkey is already set here; change it with EDIT); 1403 (No passkey is set here); 1404 (The passkey does not meet the policy: 8 to 256 characters, not all blank); 1405 (Passkey operations here are locked after repeated wrong passkeys; try again later); 1410 (A passkey guards this data: authorize for restore first (App_AuthorizeForRestoreRequest)) */
+            /** @description Success; or an application error, which the product answers with HTTP 200 and a non-zero errorCode in the error shape (App_UserGroupResp), one of: 1101 (Invalid username or password); 1102 (The account is locked after repeated failed logins; try again later); 1104 (Login is disabled for this account or its company); 587204594 (You do not have sufficient privileges for this operation); 587206528 (Passkey is incorrect. Please provide valid passkey to continue with the operation.); 1200 (No such object, or it is not visible to you); 1201 (An object with that name already exists); 1202 (The password does not meet the policy: 8 to 256 characters, not all blank); 1203 (The current password is incorrect); 1204 (A value in the request is not acceptable); 1501 (No stored account you may see has that user name); 1502 (Account management is locked for you after repeated wrong old passwords; try again later); 1401 (The new passkey and its confirmation differ); 1402 (A passkey is already set here; change it with EDIT); 1403 (No passkey is set here); 1404 (The passkey does not meet the policy: 8 to 256 characters, not all blank); 1405 (Passkey operations here are locked after repeated wrong passkeys; try again later); 1410 (A passkey guards this data: authorize for restore first (App_AuthorizeForRestoreRequest)) */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -5572,7 +5638,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success; or an application error, which the product answers with HTTP 200 and a non-zero errorCode in the error shape (App_GenericResp), one of: 1101 (Invalid username or password); 1102 (The account is locked after repeated failed logins; try again later); 1104 (Login is disabled for this account or its company); 587204594 (You do not have sufficient privileges for this operation); 587206528 (Passkey is incorrect. Please provide valid passkey to continue with the operation.); 1200 (No such object, or it is not visible to you); 1201 (An object with that name already exists); 1202 (The password does not meet the policy: 8 to 256 characters, not all blank); 1203 (The current password is incorrect); 1204 (A value in the request is not acceptable); 1401 (The new passkey and its confirmation differ); 1402 (A passkey is already set here; change it with EDIT); 1403 (No passkey is set here); 1404 (The passkey does not meet the policy: 8 to 256 characters, not all blank); 1405 (Passkey operations here are locked after repeated wrong passkeys; try again later); 1410 (A passkey guards this data: authorize for restore first (App_AuthorizeForRestoreRequest)) */
+            /** @description Success; or an application error, which the product answers with HTTP 200 and a non-zero errorCode in the error shape (App_GenericResp), one of: 1101 (Invalid username or password); 1102 (The account is locked after repeated failed logins; try again later); 1104 (Login is disabled for this account or its company); 587204594 (You do not have sufficient privileges for this operation); 587206528 (Passkey is incorrect. Please provide valid passkey to continue with the operation.); 1200 (No such object, or it is not visible to you); 1201 (An object with that name already exists); 1202 (The password does not meet the policy: 8 to 256 characters, not all blank); 1203 (The current password is incorrect); 1204 (A value in the request is not acceptable); 1501 (No stored account you may see has that user name); 1502 (Account management is locked for you after repeated wrong old passwords; try again later); 1401 (The new passkey and its confirmation differ); 1402 (A passkey is already set here; change it with EDIT); 1403 (No passkey is set here); 1404 (The passkey does not meet the policy: 8 to 256 characters, not all blank); 1405 (Passkey operations here are locked after repeated wrong passkeys; try again later); 1410 (A passkey guards this data: authorize for restore first (App_AuthorizeForRestoreRequest)) */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -5626,7 +5692,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success; or an application error, which the product answers with HTTP 200 and a non-zero errorCode in the error shape (App_GenericResp), one of: 1101 (Invalid username or password); 1102 (The account is locked after repeated failed logins; try again later); 1104 (Login is disabled for this account or its company); 587204594 (You do not have sufficient privileges for this operation); 587206528 (Passkey is incorrect. Please provide valid passkey to continue with the operation.); 1200 (No such object, or it is not visible to you); 1201 (An object with that name already exists); 1202 (The password does not meet the policy: 8 to 256 characters, not all blank); 1203 (The current password is incorrect); 1204 (A value in the request is not acceptable); 1401 (The new passkey and its confirmation differ); 1402 (A passkey is already set here; change it with EDIT); 1403 (No passkey is set here); 1404 (The passkey does not meet the policy: 8 to 256 characters, not all blank); 1405 (Passkey operations here are locked after repeated wrong passkeys; try again later); 1410 (A passkey guards this data: authorize for restore first (App_AuthorizeForRestoreRequest)) */
+            /** @description Success; or an application error, which the product answers with HTTP 200 and a non-zero errorCode in the error shape (App_GenericResp), one of: 1101 (Invalid username or password); 1102 (The account is locked after repeated failed logins; try again later); 1104 (Login is disabled for this account or its company); 587204594 (You do not have sufficient privileges for this operation); 587206528 (Passkey is incorrect. Please provide valid passkey to continue with the operation.); 1200 (No such object, or it is not visible to you); 1201 (An object with that name already exists); 1202 (The password does not meet the policy: 8 to 256 characters, not all blank); 1203 (The current password is incorrect); 1204 (A value in the request is not acceptable); 1501 (No stored account you may see has that user name); 1502 (Account management is locked for you after repeated wrong old passwords; try again later); 1401 (The new passkey and its confirmation differ); 1402 (A passkey is already set here; change it with EDIT); 1403 (No passkey is set here); 1404 (The passkey does not meet the policy: 8 to 256 characters, not all blank); 1405 (Passkey operations here are locked after repeated wrong passkeys; try again later); 1410 (A passkey guards this data: authorize for restore first (App_AuthorizeForRestoreRequest)) */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -5738,7 +5804,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Success; or an application error, which the product answers with HTTP 200 and a non-zero errorCode in the error shape (App_UserGroupResp), one of: 1101 (Invalid username or password); 1102 (The account is locked after repeated failed logins; try again later); 1104 (Login is disabled for this account or its company); 587204594 (You do not have sufficient privileges for this operation); 587206528 (Passkey is incorrect. Please provide valid passkey to continue with the operation.); 1200 (No such object, or it is not visible to you); 1201 (An object with that name already exists); 1202 (The password does not meet the policy: 8 to 256 characters, not all blank); 1203 (The current password is incorrect); 1204 (A value in the request is not acceptable); 1401 (The new passkey and its confirmation differ); 1402 (A passkey is already set here; change it with EDIT); 1403 (No passkey is set here); 1404 (The passkey does not meet the policy: 8 to 256 characters, not all blank); 1405 (Passkey operations here are locked after repeated wrong passkeys; try again later); 1410 (A passkey guards this data: authorize for restore first (App_AuthorizeForRestoreRequest)) */
+            /** @description Success; or an application error, which the product answers with HTTP 200 and a non-zero errorCode in the error shape (App_UserGroupResp), one of: 1101 (Invalid username or password); 1102 (The account is locked after repeated failed logins; try again later); 1104 (Login is disabled for this account or its company); 587204594 (You do not have sufficient privileges for this operation); 587206528 (Passkey is incorrect. Please provide valid passkey to continue with the operation.); 1200 (No such object, or it is not visible to you); 1201 (An object with that name already exists); 1202 (The password does not meet the policy: 8 to 256 characters, not all blank); 1203 (The current password is incorrect); 1204 (A value in the request is not acceptable); 1501 (No stored account you may see has that user name); 1502 (Account management is locked for you after repeated wrong old passwords; try again later); 1401 (The new passkey and its confirmation differ); 1402 (A passkey is already set here; change it with EDIT); 1403 (No passkey is set here); 1404 (The passkey does not meet the policy: 8 to 256 characters, not all blank); 1405 (Passkey operations here are locked after repeated wrong passkeys; try again later); 1410 (A passkey guards this data: authorize for restore first (App_AuthorizeForRestoreRequest)) */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -5946,7 +6012,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success; or an application error, which the product answers with HTTP 200 and a non-zero errorCode in the error shape (App_UserGroupResp), one of: 1101 (Invalid username or password); 1102 (The account is locked after repeated failed logins; try again later); 1104 (Login is disabled for this account or its company); 587204594 (You do not have sufficient privileges for this operation); 587206528 (Passkey is incorrect. Please provide valid passkey to continue with the operation.); 1200 (No such object, or it is not visible to you); 1201 (An object with that name already exists); 1202 (The password does not meet the policy: 8 to 256 characters, not all blank); 1203 (The current password is incorrect); 1204 (A value in the request is not acceptable); 1401 (The new passkey and its confirmation differ); 1402 (A passkey is already set here; change it with EDIT); 1403 (No passkey is set here); 1404 (The passkey does not meet the policy: 8 to 256 characters, not all blank); 1405 (Passkey operations here are locked after repeated wrong passkeys; try again later); 1410 (A passkey guards this data: authorize for restore first (App_AuthorizeForRestoreRequest)) */
+            /** @description Success; or an application error, which the product answers with HTTP 200 and a non-zero errorCode in the error shape (App_UserGroupResp), one of: 1101 (Invalid username or password); 1102 (The account is locked after repeated failed logins; try again later); 1104 (Login is disabled for this account or its company); 587204594 (You do not have sufficient privileges for this operation); 587206528 (Passkey is incorrect. Please provide valid passkey to continue with the operation.); 1200 (No such object, or it is not visible to you); 1201 (An object with that name already exists); 1202 (The password does not meet the policy: 8 to 256 characters, not all blank); 1203 (The current password is incorrect); 1204 (A value in the request is not acceptable); 1501 (No stored account you may see has that user name); 1502 (Account management is locked for you after repeated wrong old passwords; try again later); 1401 (The new passkey and its confirmation differ); 1402 (A passkey is already set here; change it with EDIT); 1403 (No passkey is set here); 1404 (The passkey does not meet the policy: 8 to 256 characters, not all blank); 1405 (Passkey operations here are locked after repeated wrong passkeys; try again later); 1410 (A passkey guards this data: authorize for restore first (App_AuthorizeForRestoreRequest)) */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -6144,7 +6210,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success; or an application error, which the product answers with HTTP 200 and a non-zero errorCode in the error shape (App_GenericResp), one of: 1101 (Invalid username or password); 1102 (The account is locked after repeated failed logins; try again later); 1104 (Login is disabled for this account or its company); 587204594 (You do not have sufficient privileges for this operation); 587206528 (Passkey is incorrect. Please provide valid passkey to continue with the operation.); 1200 (No such object, or it is not visible to you); 1201 (An object with that name already exists); 1202 (The password does not meet the policy: 8 to 256 characters, not all blank); 1203 (The current password is incorrect); 1204 (A value in the request is not acceptable); 1401 (The new passkey and its confirmation differ); 1402 (A passkey is already set here; change it with EDIT); 1403 (No passkey is set here); 1404 (The passkey does not meet the policy: 8 to 256 characters, not all blank); 1405 (Passkey operations here are locked after repeated wrong passkeys; try again later); 1410 (A passkey guards this data: authorize for restore first (App_AuthorizeForRestoreRequest)) */
+            /** @description Success; or an application error, which the product answers with HTTP 200 and a non-zero errorCode in the error shape (App_GenericResp), one of: 1101 (Invalid username or password); 1102 (The account is locked after repeated failed logins; try again later); 1104 (Login is disabled for this account or its company); 587204594 (You do not have sufficient privileges for this operation); 587206528 (Passkey is incorrect. Please provide valid passkey to continue with the operation.); 1200 (No such object, or it is not visible to you); 1201 (An object with that name already exists); 1202 (The password does not meet the policy: 8 to 256 characters, not all blank); 1203 (The current password is incorrect); 1204 (A value in the request is not acceptable); 1501 (No stored account you may see has that user name); 1502 (Account management is locked for you after repeated wrong old passwords; try again later); 1401 (The new passkey and its confirmation differ); 1402 (A passkey is already set here; change it with EDIT); 1403 (No passkey is set here); 1404 (The passkey does not meet the policy: 8 to 256 characters, not all blank); 1405 (Passkey operations here are locked after repeated wrong passkeys; try again later); 1410 (A passkey guards this data: authorize for restore first (App_AuthorizeForRestoreRequest)) */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -6180,7 +6246,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success; or an application error, which the product answers with HTTP 200 and a non-zero errorCode in the error shape (App_GenericResp), one of: 1101 (Invalid username or password); 1102 (The account is locked after repeated failed logins; try again later); 1104 (Login is disabled for this account or its company); 587204594 (You do not have sufficient privileges for this operation); 587206528 (Passkey is incorrect. Please provide valid passkey to continue with the operation.); 1200 (No such object, or it is not visible to you); 1201 (An object with that name already exists); 1202 (The password does not meet the policy: 8 to 256 characters, not all blank); 1203 (The current password is incorrect); 1204 (A value in the request is not acceptable); 1401 (The new passkey and its confirmation differ); 1402 (A passkey is already set here; change it with EDIT); 1403 (No passkey is set here); 1404 (The passkey does not meet the policy: 8 to 256 characters, not all blank); 1405 (Passkey operations here are locked after repeated wrong passkeys; try again later); 1410 (A passkey guards this data: authorize for restore first (App_AuthorizeForRestoreRequest)) */
+            /** @description Success; or an application error, which the product answers with HTTP 200 and a non-zero errorCode in the error shape (App_GenericResp), one of: 1101 (Invalid username or password); 1102 (The account is locked after repeated failed logins; try again later); 1104 (Login is disabled for this account or its company); 587204594 (You do not have sufficient privileges for this operation); 587206528 (Passkey is incorrect. Please provide valid passkey to continue with the operation.); 1200 (No such object, or it is not visible to you); 1201 (An object with that name already exists); 1202 (The password does not meet the policy: 8 to 256 characters, not all blank); 1203 (The current password is incorrect); 1204 (A value in the request is not acceptable); 1501 (No stored account you may see has that user name); 1502 (Account management is locked for you after repeated wrong old passwords; try again later); 1401 (The new passkey and its confirmation differ); 1402 (A passkey is already set here; change it with EDIT); 1403 (No passkey is set here); 1404 (The passkey does not meet the policy: 8 to 256 characters, not all blank); 1405 (Passkey operations here are locked after repeated wrong passkeys; try again later); 1410 (A passkey guards this data: authorize for restore first (App_AuthorizeForRestoreRequest)) */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -6238,7 +6304,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success; or an application error, which the product answers with HTTP 200 and a non-zero errorCode in the error shape (App_GenericResp), one of: 1101 (Invalid username or password); 1102 (The account is locked after repeated failed logins; try again later); 1104 (Login is disabled for this account or its company); 587204594 (You do not have sufficient privileges for this operation); 587206528 (Passkey is incorrect. Please provide valid passkey to continue with the operation.); 1200 (No such object, or it is not visible to you); 1201 (An object with that name already exists); 1202 (The password does not meet the policy: 8 to 256 characters, not all blank); 1203 (The current password is incorrect); 1204 (A value in the request is not acceptable); 1401 (The new passkey and its confirmation differ); 1402 (A passkey is already set here; change it with EDIT); 1403 (No passkey is set here); 1404 (The passkey does not meet the policy: 8 to 256 characters, not all blank); 1405 (Passkey operations here are locked after repeated wrong passkeys; try again later); 1410 (A passkey guards this data: authorize for restore first (App_AuthorizeForRestoreRequest)) */
+            /** @description Success; or an application error, which the product answers with HTTP 200 and a non-zero errorCode in the error shape (App_GenericResp), one of: 1101 (Invalid username or password); 1102 (The account is locked after repeated failed logins; try again later); 1104 (Login is disabled for this account or its company); 587204594 (You do not have sufficient privileges for this operation); 587206528 (Passkey is incorrect. Please provide valid passkey to continue with the operation.); 1200 (No such object, or it is not visible to you); 1201 (An object with that name already exists); 1202 (The password does not meet the policy: 8 to 256 characters, not all blank); 1203 (The current password is incorrect); 1204 (A value in the request is not acceptable); 1501 (No stored account you may see has that user name); 1502 (Account management is locked for you after repeated wrong old passwords; try again later); 1401 (The new passkey and its confirmation differ); 1402 (A passkey is already set here; change it with EDIT); 1403 (No passkey is set here); 1404 (The passkey does not meet the policy: 8 to 256 characters, not all blank); 1405 (Passkey operations here are locked after repeated wrong passkeys; try again later); 1410 (A passkey guards this data: authorize for restore first (App_AuthorizeForRestoreRequest)) */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -6275,7 +6341,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success; or an application error, which the product answers with HTTP 200 and a non-zero errorCode in the error shape (App_GenericResp), one of: 1101 (Invalid username or password); 1102 (The account is locked after repeated failed logins; try again later); 1104 (Login is disabled for this account or its company); 587204594 (You do not have sufficient privileges for this operation); 587206528 (Passkey is incorrect. Please provide valid passkey to continue with the operation.); 1200 (No such object, or it is not visible to you); 1201 (An object with that name already exists); 1202 (The password does not meet the policy: 8 to 256 characters, not all blank); 1203 (The current password is incorrect); 1204 (A value in the request is not acceptable); 1401 (The new passkey and its confirmation differ); 1402 (A passkey is already set here; change it with EDIT); 1403 (No passkey is set here); 1404 (The passkey does not meet the policy: 8 to 256 characters, not all blank); 1405 (Passkey operations here are locked after repeated wrong passkeys; try again later); 1410 (A passkey guards this data: authorize for restore first (App_AuthorizeForRestoreRequest)) */
+            /** @description Success; or an application error, which the product answers with HTTP 200 and a non-zero errorCode in the error shape (App_GenericResp), one of: 1101 (Invalid username or password); 1102 (The account is locked after repeated failed logins; try again later); 1104 (Login is disabled for this account or its company); 587204594 (You do not have sufficient privileges for this operation); 587206528 (Passkey is incorrect. Please provide valid passkey to continue with the operation.); 1200 (No such object, or it is not visible to you); 1201 (An object with that name already exists); 1202 (The password does not meet the policy: 8 to 256 characters, not all blank); 1203 (The current password is incorrect); 1204 (A value in the request is not acceptable); 1501 (No stored account you may see has that user name); 1502 (Account management is locked for you after repeated wrong old passwords; try again later); 1401 (The new passkey and its confirmation differ); 1402 (A passkey is already set here; change it with EDIT); 1403 (No passkey is set here); 1404 (The passkey does not meet the policy: 8 to 256 characters, not all blank); 1405 (Passkey operations here are locked after repeated wrong passkeys; try again later); 1410 (A passkey guards this data: authorize for restore first (App_AuthorizeForRestoreRequest)) */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -6344,7 +6410,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success; or an application error, which the product answers with HTTP 200 and a non-zero errorCode in the error shape (App_GenericResp), one of: 1101 (Invalid username or password); 1102 (The account is locked after repeated failed logins; try again later); 1104 (Login is disabled for this account or its company); 587204594 (You do not have sufficient privileges for this operation); 587206528 (Passkey is incorrect. Please provide valid passkey to continue with the operation.); 1200 (No such object, or it is not visible to you); 1201 (An object with that name already exists); 1202 (The password does not meet the policy: 8 to 256 characters, not all blank); 1203 (The current password is incorrect); 1204 (A value in the request is not acceptable); 1401 (The new passkey and its confirmation differ); 1402 (A passkey is already set here; change it with EDIT); 1403 (No passkey is set here); 1404 (The passkey does not meet the policy: 8 to 256 characters, not all blank); 1405 (Passkey operations here are locked after repeated wrong passkeys; try again later); 1410 (A passkey guards this data: authorize for restore first (App_AuthorizeForRestoreRequest)) */
+            /** @description Success; or an application error, which the product answers with HTTP 200 and a non-zero errorCode in the error shape (App_GenericResp), one of: 1101 (Invalid username or password); 1102 (The account is locked after repeated failed logins; try again later); 1104 (Login is disabled for this account or its company); 587204594 (You do not have sufficient privileges for this operation); 587206528 (Passkey is incorrect. Please provide valid passkey to continue with the operation.); 1200 (No such object, or it is not visible to you); 1201 (An object with that name already exists); 1202 (The password does not meet the policy: 8 to 256 characters, not all blank); 1203 (The current password is incorrect); 1204 (A value in the request is not acceptable); 1501 (No stored account you may see has that user name); 1502 (Account management is locked for you after repeated wrong old passwords; try again later); 1401 (The new passkey and its confirmation differ); 1402 (A passkey is already set here; change it with EDIT); 1403 (No passkey is set here); 1404 (The passkey does not meet the policy: 8 to 256 characters, not all blank); 1405 (Passkey operations here are locked after repeated wrong passkeys; try again later); 1410 (A passkey guards this data: authorize for restore first (App_AuthorizeForRestoreRequest)) */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -6417,7 +6483,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success; or an application error, which the product answers with HTTP 200 and a non-zero errorCode in the error shape (App_GenericResp), one of: 1101 (Invalid username or password); 1102 (The account is locked after repeated failed logins; try again later); 1104 (Login is disabled for this account or its company); 587204594 (You do not have sufficient privileges for this operation); 587206528 (Passkey is incorrect. Please provide valid passkey to continue with the operation.); 1200 (No such object, or it is not visible to you); 1201 (An object with that name already exists); 1202 (The password does not meet the policy: 8 to 256 characters, not all blank); 1203 (The current password is incorrect); 1204 (A value in the request is not acceptable); 1401 (The new passkey and its confirmation differ); 1402 (A passkey is already set here; change it with EDIT); 1403 (No passkey is set here); 1404 (The passkey does not meet the policy: 8 to 256 characters, not all blank); 1405 (Passkey operations here are locked after repeated wrong passkeys; try again later); 1410 (A passkey guards this data: authorize for restore first (App_AuthorizeForRestoreRequest)) */
+            /** @description Success; or an application error, which the product answers with HTTP 200 and a non-zero errorCode in the error shape (App_GenericResp), one of: 1101 (Invalid username or password); 1102 (The account is locked after repeated failed logins; try again later); 1104 (Login is disabled for this account or its company); 587204594 (You do not have sufficient privileges for this operation); 587206528 (Passkey is incorrect. Please provide valid passkey to continue with the operation.); 1200 (No such object, or it is not visible to you); 1201 (An object with that name already exists); 1202 (The password does not meet the policy: 8 to 256 characters, not all blank); 1203 (The current password is incorrect); 1204 (A value in the request is not acceptable); 1501 (No stored account you may see has that user name); 1502 (Account management is locked for you after repeated wrong old passwords; try again later); 1401 (The new passkey and its confirmation differ); 1402 (A passkey is already set here; change it with EDIT); 1403 (No passkey is set here); 1404 (The passkey does not meet the policy: 8 to 256 characters, not all blank); 1405 (Passkey operations here are locked after repeated wrong passkeys; try again later); 1410 (A passkey guards this data: authorize for restore first (App_AuthorizeForRestoreRequest)) */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -6489,7 +6555,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success; or an application error, which the product answers with HTTP 200 and a non-zero errorCode in the error shape (App_GenericResp), one of: 1101 (Invalid username or password); 1102 (The account is locked after repeated failed logins; try again later); 1104 (Login is disabled for this account or its company); 587204594 (You do not have sufficient privileges for this operation); 587206528 (Passkey is incorrect. Please provide valid passkey to continue with the operation.); 1200 (No such object, or it is not visible to you); 1201 (An object with that name already exists); 1202 (The password does not meet the policy: 8 to 256 characters, not all blank); 1203 (The current password is incorrect); 1204 (A value in the request is not acceptable); 1401 (The new passkey and its confirmation differ); 1402 (A passkey is already set here; change it with EDIT); 1403 (No passkey is set here); 1404 (The passkey does not meet the policy: 8 to 256 characters, not all blank); 1405 (Passkey operations here are locked after repeated wrong passkeys; try again later); 1410 (A passkey guards this data: authorize for restore first (App_AuthorizeForRestoreRequest)) */
+            /** @description Success; or an application error, which the product answers with HTTP 200 and a non-zero errorCode in the error shape (App_GenericResp), one of: 1101 (Invalid username or password); 1102 (The account is locked after repeated failed logins; try again later); 1104 (Login is disabled for this account or its company); 587204594 (You do not have sufficient privileges for this operation); 587206528 (Passkey is incorrect. Please provide valid passkey to continue with the operation.); 1200 (No such object, or it is not visible to you); 1201 (An object with that name already exists); 1202 (The password does not meet the policy: 8 to 256 characters, not all blank); 1203 (The current password is incorrect); 1204 (A value in the request is not acceptable); 1501 (No stored account you may see has that user name); 1502 (Account management is locked for you after repeated wrong old passwords; try again later); 1401 (The new passkey and its confirmation differ); 1402 (A passkey is already set here; change it with EDIT); 1403 (No passkey is set here); 1404 (The passkey does not meet the policy: 8 to 256 characters, not all blank); 1405 (Passkey operations here are locked after repeated wrong passkeys; try again later); 1410 (A passkey guards this data: authorize for restore first (App_AuthorizeForRestoreRequest)) */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -6562,7 +6628,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success; or an application error, which the product answers with HTTP 200 and a non-zero errorCode in the error shape (App_GenericResp), one of: 1101 (Invalid username or password); 1102 (The account is locked after repeated failed logins; try again later); 1104 (Login is disabled for this account or its company); 587204594 (You do not have sufficient privileges for this operation); 587206528 (Passkey is incorrect. Please provide valid passkey to continue with the operation.); 1200 (No such object, or it is not visible to you); 1201 (An object with that name already exists); 1202 (The password does not meet the policy: 8 to 256 characters, not all blank); 1203 (The current password is incorrect); 1204 (A value in the request is not acceptable); 1401 (The new passkey and its confirmation differ); 1402 (A passkey is already set here; change it with EDIT); 1403 (No passkey is set here); 1404 (The passkey does not meet the policy: 8 to 256 characters, not all blank); 1405 (Passkey operations here are locked after repeated wrong passkeys; try again later); 1410 (A passkey guards this data: authorize for restore first (App_AuthorizeForRestoreRequest)) */
+            /** @description Success; or an application error, which the product answers with HTTP 200 and a non-zero errorCode in the error shape (App_GenericResp), one of: 1101 (Invalid username or password); 1102 (The account is locked after repeated failed logins; try again later); 1104 (Login is disabled for this account or its company); 587204594 (You do not have sufficient privileges for this operation); 587206528 (Passkey is incorrect. Please provide valid passkey to continue with the operation.); 1200 (No such object, or it is not visible to you); 1201 (An object with that name already exists); 1202 (The password does not meet the policy: 8 to 256 characters, not all blank); 1203 (The current password is incorrect); 1204 (A value in the request is not acceptable); 1501 (No stored account you may see has that user name); 1502 (Account management is locked for you after repeated wrong old passwords; try again later); 1401 (The new passkey and its confirmation differ); 1402 (A passkey is already set here; change it with EDIT); 1403 (No passkey is set here); 1404 (The passkey does not meet the policy: 8 to 256 characters, not all blank); 1405 (Passkey operations here are locked after repeated wrong passkeys; try again later); 1410 (A passkey guards this data: authorize for restore first (App_AuthorizeForRestoreRequest)) */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -6636,7 +6702,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success; or an application error, which the product answers with HTTP 200 and a non-zero errorCode in the error shape (App_GenericResp), one of: 1101 (Invalid username or password); 1102 (The account is locked after repeated failed logins; try again later); 1104 (Login is disabled for this account or its company); 587204594 (You do not have sufficient privileges for this operation); 587206528 (Passkey is incorrect. Please provide valid passkey to continue with the operation.); 1200 (No such object, or it is not visible to you); 1201 (An object with that name already exists); 1202 (The password does not meet the policy: 8 to 256 characters, not all blank); 1203 (The current password is incorrect); 1204 (A value in the request is not acceptable); 1401 (The new passkey and its confirmation differ); 1402 (A passkey is already set here; change it with EDIT); 1403 (No passkey is set here); 1404 (The passkey does not meet the policy: 8 to 256 characters, not all blank); 1405 (Passkey operations here are locked after repeated wrong passkeys; try again later); 1410 (A passkey guards this data: authorize for restore first (App_AuthorizeForRestoreRequest)) */
+            /** @description Success; or an application error, which the product answers with HTTP 200 and a non-zero errorCode in the error shape (App_GenericResp), one of: 1101 (Invalid username or password); 1102 (The account is locked after repeated failed logins; try again later); 1104 (Login is disabled for this account or its company); 587204594 (You do not have sufficient privileges for this operation); 587206528 (Passkey is incorrect. Please provide valid passkey to continue with the operation.); 1200 (No such object, or it is not visible to you); 1201 (An object with that name already exists); 1202 (The password does not meet the policy: 8 to 256 characters, not all blank); 1203 (The current password is incorrect); 1204 (A value in the request is not acceptable); 1501 (No stored account you may see has that user name); 1502 (Account management is locked for you after repeated wrong old passwords; try again later); 1401 (The new passkey and its confirmation differ); 1402 (A passkey is already set here; change it with EDIT); 1403 (No passkey is set here); 1404 (The passkey does not meet the policy: 8 to 256 characters, not all blank); 1405 (Passkey operations here are locked after repeated wrong passkeys; try again later); 1410 (A passkey guards this data: authorize for restore first (App_AuthorizeForRestoreRequest)) */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -6703,6 +6769,79 @@ export interface operations {
                         }[];
                     } | components["schemas"]["CommServeError"];
                     /** @example <?xml version="1.0" encoding="UTF-8"?><App_GetSubClientPropertiesResponse><subClientProperties><subClientEntity clientId="1" clientName="lin01" applicationId="29" appName="File System" instanceId="3" instanceName="DefaultInstanceName" backupsetId="4" backupsetName="defaultBackupSet" _type_="7" subclientId="5" subclientName="default"/><commonProperties isDefaultSubclient="true" enableBackup="true"/><fsSubClientProp isDDBSubclient="false"/><impersonateUser/><proxyClient/><planEntity/></subClientProperties></App_GetSubClientPropertiesResponse> */
+                    "application/xml": string;
+                };
+            };
+            400: components["responses"]["CommServe400"];
+            401: components["responses"]["CommServe401"];
+            413: components["responses"]["CommServe413"];
+            415: components["responses"]["CommServe415"];
+            500: components["responses"]["CommServe500"];
+        };
+    };
+    postSubclientById: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "subClientProperties": {
+                 *         "impersonateUser": {
+                 *           "userName": "corp\\svc-backup",
+                 *           "password": "U2VjcmV0LTE="
+                 *         }
+                 *       }
+                 *     }
+                 */
+                "application/json": {
+                    subClientProperties?: {
+                        impersonateUser?: {
+                            userName?: string;
+                            password?: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    } & {
+                        [key: string]: unknown;
+                    };
+                } & {
+                    [key: string]: unknown;
+                };
+                /** @example <?xml version="1.0" encoding="UTF-8"?><request><subClientProperties><impersonateUser userName="corp\svc-backup" password="U2VjcmV0LTE="/></subClientProperties></request> */
+                "application/xml": string;
+            };
+        };
+        responses: {
+            /** @description Success; or an application error, which the product answers with HTTP 200 and a non-zero errorCode in the error shape (App_GenericResp), one of: 1101 (Invalid username or password); 1102 (The account is locked after repeated failed logins; try again later); 1104 (Login is disabled for this account or its company); 587204594 (You do not have sufficient privileges for this operation); 587206528 (Passkey is incorrect. Please provide valid passkey to continue with the operation.); 1200 (No such object, or it is not visible to you); 1201 (An object with that name already exists); 1202 (The password does not meet the policy: 8 to 256 characters, not all blank); 1203 (The current password is incorrect); 1204 (A value in the request is not acceptable); 1501 (No stored account you may see has that user name); 1502 (Account management is locked for you after repeated wrong old passwords; try again later); 1401 (The new passkey and its confirmation differ); 1402 (A passkey is already set here; change it with EDIT); 1403 (No passkey is set here); 1404 (The passkey does not meet the policy: 8 to 256 characters, not all blank); 1405 (Passkey operations here are locked after repeated wrong passkeys; try again later); 1410 (A passkey guards this data: authorize for restore first (App_AuthorizeForRestoreRequest)) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "response": [
+                     *         {
+                     *           "errorCode": 0,
+                     *           "errorString": ""
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": {
+                        response?: {
+                            errorCode?: number;
+                            errorString?: string;
+                        }[];
+                    } | components["schemas"]["CommServeError"];
+                    /** @example <?xml version="1.0" encoding="UTF-8"?><App_UpdateSubClientPropertiesResponse><response errorCode="0" errorString=""/></App_UpdateSubClientPropertiesResponse> */
                     "application/xml": string;
                 };
             };
@@ -6825,7 +6964,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Success; or an application error, which the product answers with HTTP 200 and a non-zero errorCode in the error shape (DM2ContentIndexing_CVSearchResp), one of: 1101 (Invalid username or password); 1102 (The account is locked after repeated failed logins; try again later); 1104 (Login is disabled for this account or its company); 587204594 (You do not have sufficient privileges for this operation); 587206528 (Passkey is incorrect. Please provide valid passkey to continue with the operation.); 1200 (No such object, or it is not visible to you); 1201 (An object with that name already exists); 1202 (The password does not meet the policy: 8 to 256 characters, not all blank); 1203 (The current password is incorrect); 1204 (A value in the request is not acceptable); 1401 (The new passkey and its confirmation differ); 1402 (A passkey is already set here; change it with EDIT); 1403 (No passkey is set here); 1404 (The passkey does not meet the policy: 8 to 256 characters, not all blank); 1405 (Passkey operations here are locked after repeated wrong passkeys; try again later); 1410 (A passkey guards this data: authorize for restore first (App_AuthorizeForRestoreRequest)) */
+            /** @description Success; or an application error, which the product answers with HTTP 200 and a non-zero errorCode in the error shape (DM2ContentIndexing_CVSearchResp), one of: 1101 (Invalid username or password); 1102 (The account is locked after repeated failed logins; try again later); 1104 (Login is disabled for this account or its company); 587204594 (You do not have sufficient privileges for this operation); 587206528 (Passkey is incorrect. Please provide valid passkey to continue with the operation.); 1200 (No such object, or it is not visible to you); 1201 (An object with that name already exists); 1202 (The password does not meet the policy: 8 to 256 characters, not all blank); 1203 (The current password is incorrect); 1204 (A value in the request is not acceptable); 1501 (No stored account you may see has that user name); 1502 (Account management is locked for you after repeated wrong old passwords; try again later); 1401 (The new passkey and its confirmation differ); 1402 (A passkey is already set here; change it with EDIT); 1403 (No passkey is set here); 1404 (The passkey does not meet the policy: 8 to 256 characters, not all blank); 1405 (Passkey operations here are locked after repeated wrong passkeys; try again later); 1410 (A passkey guards this data: authorize for restore first (App_AuthorizeForRestoreRequest)) */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -7246,7 +7385,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Success; or an application error, which the product answers with HTTP 200 and a non-zero errorCode in the error shape (App_GenericResp), one of: 1101 (Invalid username or password); 1102 (The account is locked after repeated failed logins; try again later); 1104 (Login is disabled for this account or its company); 587204594 (You do not have sufficient privileges for this operation); 587206528 (Passkey is incorrect. Please provide valid passkey to continue with the operation.); 1200 (No such object, or it is not visible to you); 1201 (An object with that name already exists); 1202 (The password does not meet the policy: 8 to 256 characters, not all blank); 1203 (The current password is incorrect); 1204 (A value in the request is not acceptable); 1401 (The new passkey and its confirmation differ); 1402 (A passkey is already set here; change it with EDIT); 1403 (No passkey is set here); 1404 (The passkey does not meet the policy: 8 to 256 characters, not all blank); 1405 (Passkey operations here are locked after repeated wrong passkeys; try again later); 1410 (A passkey guards this data: authorize for restore first (App_AuthorizeForRestoreRequest)) */
+            /** @description Success; or an application error, which the product answers with HTTP 200 and a non-zero errorCode in the error shape (App_GenericResp), one of: 1101 (Invalid username or password); 1102 (The account is locked after repeated failed logins; try again later); 1104 (Login is disabled for this account or its company); 587204594 (You do not have sufficient privileges for this operation); 587206528 (Passkey is incorrect. Please provide valid passkey to continue with the operation.); 1200 (No such object, or it is not visible to you); 1201 (An object with that name already exists); 1202 (The password does not meet the policy: 8 to 256 characters, not all blank); 1203 (The current password is incorrect); 1204 (A value in the request is not acceptable); 1501 (No stored account you may see has that user name); 1502 (Account management is locked for you after repeated wrong old passwords; try again later); 1401 (The new passkey and its confirmation differ); 1402 (A passkey is already set here; change it with EDIT); 1403 (No passkey is set here); 1404 (The passkey does not meet the policy: 8 to 256 characters, not all blank); 1405 (Passkey operations here are locked after repeated wrong passkeys; try again later); 1410 (A passkey guards this data: authorize for restore first (App_AuthorizeForRestoreRequest)) */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -7284,7 +7423,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success; or an application error, which the product answers with HTTP 200 and a non-zero errorCode in the error shape (App_GenericResp), one of: 1101 (Invalid username or password); 1102 (The account is locked after repeated failed logins; try again later); 1104 (Login is disabled for this account or its company); 587204594 (You do not have sufficient privileges for this operation); 587206528 (Passkey is incorrect. Please provide valid passkey to continue with the operation.); 1200 (No such object, or it is not visible to you); 1201 (An object with that name already exists); 1202 (The password does not meet the policy: 8 to 256 characters, not all blank); 1203 (The current password is incorrect); 1204 (A value in the request is not acceptable); 1401 (The new passkey and its confirmation differ); 1402 (A passkey is already set here; change it with EDIT); 1403 (No passkey is set here); 1404 (The passkey does not meet the policy: 8 to 256 characters, not all blank); 1405 (Passkey operations here are locked after repeated wrong passkeys; try again later); 1410 (A passkey guards this data: authorize for restore first (App_AuthorizeForRestoreRequest)) */
+            /** @description Success; or an application error, which the product answers with HTTP 200 and a non-zero errorCode in the error shape (App_GenericResp), one of: 1101 (Invalid username or password); 1102 (The account is locked after repeated failed logins; try again later); 1104 (Login is disabled for this account or its company); 587204594 (You do not have sufficient privileges for this operation); 587206528 (Passkey is incorrect. Please provide valid passkey to continue with the operation.); 1200 (No such object, or it is not visible to you); 1201 (An object with that name already exists); 1202 (The password does not meet the policy: 8 to 256 characters, not all blank); 1203 (The current password is incorrect); 1204 (A value in the request is not acceptable); 1501 (No stored account you may see has that user name); 1502 (Account management is locked for you after repeated wrong old passwords; try again later); 1401 (The new passkey and its confirmation differ); 1402 (A passkey is already set here; change it with EDIT); 1403 (No passkey is set here); 1404 (The passkey does not meet the policy: 8 to 256 characters, not all blank); 1405 (Passkey operations here are locked after repeated wrong passkeys; try again later); 1410 (A passkey guards this data: authorize for restore first (App_AuthorizeForRestoreRequest)) */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -7405,7 +7544,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Success; or an application error, which the product answers with HTTP 200 and a non-zero errorCode in the error shape (App_GenericResp), one of: 1101 (Invalid username or password); 1102 (The account is locked after repeated failed logins; try again later); 1104 (Login is disabled for this account or its company); 587204594 (You do not have sufficient privileges for this operation); 587206528 (Passkey is incorrect. Please provide valid passkey to continue with the operation.); 1200 (No such object, or it is not visible to you); 1201 (An object with that name already exists); 1202 (The password does not meet the policy: 8 to 256 characters, not all blank); 1203 (The current password is incorrect); 1204 (A value in the request is not acceptable); 1401 (The new passkey and its confirmation differ); 1402 (A passkey is already set here; change it with EDIT); 1403 (No passkey is set here); 1404 (The passkey does not meet the policy: 8 to 256 characters, not all blank); 1405 (Passkey operations here are locked after repeated wrong passkeys; try again later); 1410 (A passkey guards this data: authorize for restore first (App_AuthorizeForRestoreRequest)) */
+            /** @description Success; or an application error, which the product answers with HTTP 200 and a non-zero errorCode in the error shape (App_GenericResp), one of: 1101 (Invalid username or password); 1102 (The account is locked after repeated failed logins; try again later); 1104 (Login is disabled for this account or its company); 587204594 (You do not have sufficient privileges for this operation); 587206528 (Passkey is incorrect. Please provide valid passkey to continue with the operation.); 1200 (No such object, or it is not visible to you); 1201 (An object with that name already exists); 1202 (The password does not meet the policy: 8 to 256 characters, not all blank); 1203 (The current password is incorrect); 1204 (A value in the request is not acceptable); 1501 (No stored account you may see has that user name); 1502 (Account management is locked for you after repeated wrong old passwords; try again later); 1401 (The new passkey and its confirmation differ); 1402 (A passkey is already set here; change it with EDIT); 1403 (No passkey is set here); 1404 (The passkey does not meet the policy: 8 to 256 characters, not all blank); 1405 (Passkey operations here are locked after repeated wrong passkeys; try again later); 1410 (A passkey guards this data: authorize for restore first (App_AuthorizeForRestoreRequest)) */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -7551,7 +7690,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Success; or an application error, which the product answers with HTTP 200 and a non-zero errorCode in the error shape (App_GenericResp), one of: 1101 (Invalid username or password); 1102 (The account is locked after repeated failed logins; try again later); 1104 (Login is disabled for this account or its company); 587204594 (You do not have sufficient privileges for this operation); 587206528 (Passkey is incorrect. Please provide valid passkey to continue with the operation.); 1200 (No such object, or it is not visible to you); 1201 (An object with that name already exists); 1202 (The password does not meet the policy: 8 to 256 characters, not all blank); 1203 (The current password is incorrect); 1204 (A value in the request is not acceptable); 1401 (The new passkey and its confirmation differ); 1402 (A passkey is already set here; change it with EDIT); 1403 (No passkey is set here); 1404 (The passkey does not meet the policy: 8 to 256 characters, not all blank); 1405 (Passkey operations here are locked after repeated wrong passkeys; try again later); 1410 (A passkey guards this data: authorize for restore first (App_AuthorizeForRestoreRequest)) */
+            /** @description Success; or an application error, which the product answers with HTTP 200 and a non-zero errorCode in the error shape (App_GenericResp), one of: 1101 (Invalid username or password); 1102 (The account is locked after repeated failed logins; try again later); 1104 (Login is disabled for this account or its company); 587204594 (You do not have sufficient privileges for this operation); 587206528 (Passkey is incorrect. Please provide valid passkey to continue with the operation.); 1200 (No such object, or it is not visible to you); 1201 (An object with that name already exists); 1202 (The password does not meet the policy: 8 to 256 characters, not all blank); 1203 (The current password is incorrect); 1204 (A value in the request is not acceptable); 1501 (No stored account you may see has that user name); 1502 (Account management is locked for you after repeated wrong old passwords; try again later); 1401 (The new passkey and its confirmation differ); 1402 (A passkey is already set here; change it with EDIT); 1403 (No passkey is set here); 1404 (The passkey does not meet the policy: 8 to 256 characters, not all blank); 1405 (Passkey operations here are locked after repeated wrong passkeys; try again later); 1410 (A passkey guards this data: authorize for restore first (App_AuthorizeForRestoreRequest)) */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -7686,7 +7825,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Success; or an application error, which the product answers with HTTP 200 and a non-zero errorCode in the error shape (App_GenericResp), one of: 1101 (Invalid username or password); 1102 (The account is locked after repeated failed logins; try again later); 1104 (Login is disabled for this account or its company); 587204594 (You do not have sufficient privileges for this operation); 587206528 (Passkey is incorrect. Please provide valid passkey to continue with the operation.); 1200 (No such object, or it is not visible to you); 1201 (An object with that name already exists); 1202 (The password does not meet the policy: 8 to 256 characters, not all blank); 1203 (The current password is incorrect); 1204 (A value in the request is not acceptable); 1401 (The new passkey and its confirmation differ); 1402 (A passkey is already set here; change it with EDIT); 1403 (No passkey is set here); 1404 (The passkey does not meet the policy: 8 to 256 characters, not all blank); 1405 (Passkey operations here are locked after repeated wrong passkeys; try again later); 1410 (A passkey guards this data: authorize for restore first (App_AuthorizeForRestoreRequest)) */
+            /** @description Success; or an application error, which the product answers with HTTP 200 and a non-zero errorCode in the error shape (App_GenericResp), one of: 1101 (Invalid username or password); 1102 (The account is locked after repeated failed logins; try again later); 1104 (Login is disabled for this account or its company); 587204594 (You do not have sufficient privileges for this operation); 587206528 (Passkey is incorrect. Please provide valid passkey to continue with the operation.); 1200 (No such object, or it is not visible to you); 1201 (An object with that name already exists); 1202 (The password does not meet the policy: 8 to 256 characters, not all blank); 1203 (The current password is incorrect); 1204 (A value in the request is not acceptable); 1501 (No stored account you may see has that user name); 1502 (Account management is locked for you after repeated wrong old passwords; try again later); 1401 (The new passkey and its confirmation differ); 1402 (A passkey is already set here; change it with EDIT); 1403 (No passkey is set here); 1404 (The passkey does not meet the policy: 8 to 256 characters, not all blank); 1405 (Passkey operations here are locked after repeated wrong passkeys; try again later); 1410 (A passkey guards this data: authorize for restore first (App_AuthorizeForRestoreRequest)) */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -7859,7 +7998,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Success; or an application error, which the product answers with HTTP 200 and a non-zero errorCode in the error shape (App_GenericResp), one of: 1101 (Invalid username or password); 1102 (The account is locked after repeated failed logins; try again later); 1104 (Login is disabled for this account or its company); 587204594 (You do not have sufficient privileges for this operation); 587206528 (Passkey is incorrect. Please provide valid passkey to continue with the operation.); 1200 (No such object, or it is not visible to you); 1201 (An object with that name already exists); 1202 (The password does not meet the policy: 8 to 256 characters, not all blank); 1203 (The current password is incorrect); 1204 (A value in the request is not acceptable); 1401 (The new passkey and its confirmation differ); 1402 (A passkey is already set here; change it with EDIT); 1403 (No passkey is set here); 1404 (The passkey does not meet the policy: 8 to 256 characters, not all blank); 1405 (Passkey operations here are locked after repeated wrong passkeys; try again later); 1410 (A passkey guards this data: authorize for restore first (App_AuthorizeForRestoreRequest)) */
+            /** @description Success; or an application error, which the product answers with HTTP 200 and a non-zero errorCode in the error shape (App_GenericResp), one of: 1101 (Invalid username or password); 1102 (The account is locked after repeated failed logins; try again later); 1104 (Login is disabled for this account or its company); 587204594 (You do not have sufficient privileges for this operation); 587206528 (Passkey is incorrect. Please provide valid passkey to continue with the operation.); 1200 (No such object, or it is not visible to you); 1201 (An object with that name already exists); 1202 (The password does not meet the policy: 8 to 256 characters, not all blank); 1203 (The current password is incorrect); 1204 (A value in the request is not acceptable); 1501 (No stored account you may see has that user name); 1502 (Account management is locked for you after repeated wrong old passwords; try again later); 1401 (The new passkey and its confirmation differ); 1402 (A passkey is already set here; change it with EDIT); 1403 (No passkey is set here); 1404 (The passkey does not meet the policy: 8 to 256 characters, not all blank); 1405 (Passkey operations here are locked after repeated wrong passkeys; try again later); 1410 (A passkey guards this data: authorize for restore first (App_AuthorizeForRestoreRequest)) */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -8036,7 +8175,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Success; or an application error, which the product answers with HTTP 200 and a non-zero errorCode in the error shape (App_GenericResp), one of: 1101 (Invalid username or password); 1102 (The account is locked after repeated failed logins; try again later); 1104 (Login is disabled for this account or its company); 587204594 (You do not have sufficient privileges for this operation); 587206528 (Passkey is incorrect. Please provide valid passkey to continue with the operation.); 1200 (No such object, or it is not visible to you); 1201 (An object with that name already exists); 1202 (The password does not meet the policy: 8 to 256 characters, not all blank); 1203 (The current password is incorrect); 1204 (A value in the request is not acceptable); 1401 (The new passkey and its confirmation differ); 1402 (A passkey is already set here; change it with EDIT); 1403 (No passkey is set here); 1404 (The passkey does not meet the policy: 8 to 256 characters, not all blank); 1405 (Passkey operations here are locked after repeated wrong passkeys; try again later); 1410 (A passkey guards this data: authorize for restore first (App_AuthorizeForRestoreRequest)) */
+            /** @description Success; or an application error, which the product answers with HTTP 200 and a non-zero errorCode in the error shape (App_GenericResp), one of: 1101 (Invalid username or password); 1102 (The account is locked after repeated failed logins; try again later); 1104 (Login is disabled for this account or its company); 587204594 (You do not have sufficient privileges for this operation); 587206528 (Passkey is incorrect. Please provide valid passkey to continue with the operation.); 1200 (No such object, or it is not visible to you); 1201 (An object with that name already exists); 1202 (The password does not meet the policy: 8 to 256 characters, not all blank); 1203 (The current password is incorrect); 1204 (A value in the request is not acceptable); 1501 (No stored account you may see has that user name); 1502 (Account management is locked for you after repeated wrong old passwords; try again later); 1401 (The new passkey and its confirmation differ); 1402 (A passkey is already set here; change it with EDIT); 1403 (No passkey is set here); 1404 (The passkey does not meet the policy: 8 to 256 characters, not all blank); 1405 (Passkey operations here are locked after repeated wrong passkeys; try again later); 1410 (A passkey guards this data: authorize for restore first (App_AuthorizeForRestoreRequest)) */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -8184,7 +8323,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success; or an application error, which the product answers with HTTP 200 and a non-zero errorCode in the error shape (App_GenericResp), one of: 1101 (Invalid username or password); 1102 (The account is locked after repeated failed logins; try again later); 1104 (Login is disabled for this account or its company); 587204594 (You do not have sufficient privileges for this operation); 587206528 (Passkey is incorrect. Please provide valid passkey to continue with the operation.); 1200 (No such object, or it is not visible to you); 1201 (An object with that name already exists); 1202 (The password does not meet the policy: 8 to 256 characters, not all blank); 1203 (The current password is incorrect); 1204 (A value in the request is not acceptable); 1401 (The new passkey and its confirmation differ); 1402 (A passkey is already set here; change it with EDIT); 1403 (No passkey is set here); 1404 (The passkey does not meet the policy: 8 to 256 characters, not all blank); 1405 (Passkey operations here are locked after repeated wrong passkeys; try again later); 1410 (A passkey guards this data: authorize for restore first (App_AuthorizeForRestoreRequest)) */
+            /** @description Success; or an application error, which the product answers with HTTP 200 and a non-zero errorCode in the error shape (App_GenericResp), one of: 1101 (Invalid username or password); 1102 (The account is locked after repeated failed logins; try again later); 1104 (Login is disabled for this account or its company); 587204594 (You do not have sufficient privileges for this operation); 587206528 (Passkey is incorrect. Please provide valid passkey to continue with the operation.); 1200 (No such object, or it is not visible to you); 1201 (An object with that name already exists); 1202 (The password does not meet the policy: 8 to 256 characters, not all blank); 1203 (The current password is incorrect); 1204 (A value in the request is not acceptable); 1501 (No stored account you may see has that user name); 1502 (Account management is locked for you after repeated wrong old passwords; try again later); 1401 (The new passkey and its confirmation differ); 1402 (A passkey is already set here; change it with EDIT); 1403 (No passkey is set here); 1404 (The passkey does not meet the policy: 8 to 256 characters, not all blank); 1405 (Passkey operations here are locked after repeated wrong passkeys; try again later); 1410 (A passkey guards this data: authorize for restore first (App_AuthorizeForRestoreRequest)) */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -8257,7 +8396,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Success; or an application error, which the product answers with HTTP 200 and a non-zero errorCode in the error shape (App_GenericResp), one of: 1101 (Invalid username or password); 1102 (The account is locked after repeated failed logins; try again later); 1104 (Login is disabled for this account or its company); 587204594 (You do not have sufficient privileges for this operation); 587206528 (Passkey is incorrect. Please provide valid passkey to continue with the operation.); 1200 (No such object, or it is not visible to you); 1201 (An object with that name already exists); 1202 (The password does not meet the policy: 8 to 256 characters, not all blank); 1203 (The current password is incorrect); 1204 (A value in the request is not acceptable); 1401 (The new passkey and its confirmation differ); 1402 (A passkey is already set here; change it with EDIT); 1403 (No passkey is set here); 1404 (The passkey does not meet the policy: 8 to 256 characters, not all blank); 1405 (Passkey operations here are locked after repeated wrong passkeys; try again later); 1410 (A passkey guards this data: authorize for restore first (App_AuthorizeForRestoreRequest)) */
+            /** @description Success; or an application error, which the product answers with HTTP 200 and a non-zero errorCode in the error shape (App_GenericResp), one of: 1101 (Invalid username or password); 1102 (The account is locked after repeated failed logins; try again later); 1104 (Login is disabled for this account or its company); 587204594 (You do not have sufficient privileges for this operation); 587206528 (Passkey is incorrect. Please provide valid passkey to continue with the operation.); 1200 (No such object, or it is not visible to you); 1201 (An object with that name already exists); 1202 (The password does not meet the policy: 8 to 256 characters, not all blank); 1203 (The current password is incorrect); 1204 (A value in the request is not acceptable); 1501 (No stored account you may see has that user name); 1502 (Account management is locked for you after repeated wrong old passwords; try again later); 1401 (The new passkey and its confirmation differ); 1402 (A passkey is already set here; change it with EDIT); 1403 (No passkey is set here); 1404 (The passkey does not meet the policy: 8 to 256 characters, not all blank); 1405 (Passkey operations here are locked after repeated wrong passkeys; try again later); 1410 (A passkey guards this data: authorize for restore first (App_AuthorizeForRestoreRequest)) */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -8449,7 +8588,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success; or an application error, which the product answers with HTTP 200 and a non-zero errorCode in the error shape (App_GenericResp), one of: 1101 (Invalid username or password); 1102 (The account is locked after repeated failed logins; try again later); 1104 (Login is disabled for this account or its company); 587204594 (You do not have sufficient privileges for this operation); 587206528 (Passkey is incorrect. Please provide valid passkey to continue with the operation.); 1200 (No such object, or it is not visible to you); 1201 (An object with that name already exists); 1202 (The password does not meet the policy: 8 to 256 characters, not all blank); 1203 (The current password is incorrect); 1204 (A value in the request is not acceptable); 1401 (The new passkey and its confirmation differ); 1402 (A passkey is already set here; change it with EDIT); 1403 (No passkey is set here); 1404 (The passkey does not meet the policy: 8 to 256 characters, not all blank); 1405 (Passkey operations here are locked after repeated wrong passkeys; try again later); 1410 (A passkey guards this data: authorize for restore first (App_AuthorizeForRestoreRequest)) */
+            /** @description Success; or an application error, which the product answers with HTTP 200 and a non-zero errorCode in the error shape (App_GenericResp), one of: 1101 (Invalid username or password); 1102 (The account is locked after repeated failed logins; try again later); 1104 (Login is disabled for this account or its company); 587204594 (You do not have sufficient privileges for this operation); 587206528 (Passkey is incorrect. Please provide valid passkey to continue with the operation.); 1200 (No such object, or it is not visible to you); 1201 (An object with that name already exists); 1202 (The password does not meet the policy: 8 to 256 characters, not all blank); 1203 (The current password is incorrect); 1204 (A value in the request is not acceptable); 1501 (No stored account you may see has that user name); 1502 (Account management is locked for you after repeated wrong old passwords; try again later); 1401 (The new passkey and its confirmation differ); 1402 (A passkey is already set here; change it with EDIT); 1403 (No passkey is set here); 1404 (The passkey does not meet the policy: 8 to 256 characters, not all blank); 1405 (Passkey operations here are locked after repeated wrong passkeys; try again later); 1410 (A passkey guards this data: authorize for restore first (App_AuthorizeForRestoreRequest)) */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -8606,7 +8745,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Success; or an application error, which the product answers with HTTP 200 and a non-zero errorCode in the error shape (App_GenericResp), one of: 1101 (Invalid username or password); 1102 (The account is locked after repeated failed logins; try again later); 1104 (Login is disabled for this account or its company); 587204594 (You do not have sufficient privileges for this operation); 587206528 (Passkey is incorrect. Please provide valid passkey to continue with the operation.); 1200 (No such object, or it is not visible to you); 1201 (An object with that name already exists); 1202 (The password does not meet the policy: 8 to 256 characters, not all blank); 1203 (The current password is incorrect); 1204 (A value in the request is not acceptable); 1401 (The new passkey and its confirmation differ); 1402 (A passkey is already set here; change it with EDIT); 1403 (No passkey is set here); 1404 (The passkey does not meet the policy: 8 to 256 characters, not all blank); 1405 (Passkey operations here are locked after repeated wrong passkeys; try again later); 1410 (A passkey guards this data: authorize for restore first (App_AuthorizeForRestoreRequest)) */
+            /** @description Success; or an application error, which the product answers with HTTP 200 and a non-zero errorCode in the error shape (App_GenericResp), one of: 1101 (Invalid username or password); 1102 (The account is locked after repeated failed logins; try again later); 1104 (Login is disabled for this account or its company); 587204594 (You do not have sufficient privileges for this operation); 587206528 (Passkey is incorrect. Please provide valid passkey to continue with the operation.); 1200 (No such object, or it is not visible to you); 1201 (An object with that name already exists); 1202 (The password does not meet the policy: 8 to 256 characters, not all blank); 1203 (The current password is incorrect); 1204 (A value in the request is not acceptable); 1501 (No stored account you may see has that user name); 1502 (Account management is locked for you after repeated wrong old passwords; try again later); 1401 (The new passkey and its confirmation differ); 1402 (A passkey is already set here; change it with EDIT); 1403 (No passkey is set here); 1404 (The passkey does not meet the policy: 8 to 256 characters, not all blank); 1405 (Passkey operations here are locked after repeated wrong passkeys; try again later); 1410 (A passkey guards this data: authorize for restore first (App_AuthorizeForRestoreRequest)) */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -8811,7 +8950,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Success; or an application error, which the product answers with HTTP 200 and a non-zero errorCode in the error shape (App_GenericResp), one of: 1101 (Invalid username or password); 1102 (The account is locked after repeated failed logins; try again later); 1104 (Login is disabled for this account or its company); 587204594 (You do not have sufficient privileges for this operation); 587206528 (Passkey is incorrect. Please provide valid passkey to continue with the operation.); 1200 (No such object, or it is not visible to you); 1201 (An object with that name already exists); 1202 (The password does not meet the policy: 8 to 256 characters, not all blank); 1203 (The current password is incorrect); 1204 (A value in the request is not acceptable); 1401 (The new passkey and its confirmation differ); 1402 (A passkey is already set here; change it with EDIT); 1403 (No passkey is set here); 1404 (The passkey does not meet the policy: 8 to 256 characters, not all blank); 1405 (Passkey operations here are locked after repeated wrong passkeys; try again later); 1410 (A passkey guards this data: authorize for restore first (App_AuthorizeForRestoreRequest)) */
+            /** @description Success; or an application error, which the product answers with HTTP 200 and a non-zero errorCode in the error shape (App_GenericResp), one of: 1101 (Invalid username or password); 1102 (The account is locked after repeated failed logins; try again later); 1104 (Login is disabled for this account or its company); 587204594 (You do not have sufficient privileges for this operation); 587206528 (Passkey is incorrect. Please provide valid passkey to continue with the operation.); 1200 (No such object, or it is not visible to you); 1201 (An object with that name already exists); 1202 (The password does not meet the policy: 8 to 256 characters, not all blank); 1203 (The current password is incorrect); 1204 (A value in the request is not acceptable); 1501 (No stored account you may see has that user name); 1502 (Account management is locked for you after repeated wrong old passwords; try again later); 1401 (The new passkey and its confirmation differ); 1402 (A passkey is already set here; change it with EDIT); 1403 (No passkey is set here); 1404 (The passkey does not meet the policy: 8 to 256 characters, not all blank); 1405 (Passkey operations here are locked after repeated wrong passkeys; try again later); 1410 (A passkey guards this data: authorize for restore first (App_AuthorizeForRestoreRequest)) */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -8963,7 +9102,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success; or an application error, which the product answers with HTTP 200 and a non-zero errorCode in the error shape (App_GenericResp), one of: 1101 (Invalid username or password); 1102 (The account is locked after repeated failed logins; try again later); 1104 (Login is disabled for this account or its company); 587204594 (You do not have sufficient privileges for this operation); 587206528 (Passkey is incorrect. Please provide valid passkey to continue with the operation.); 1200 (No such object, or it is not visible to you); 1201 (An object with that name already exists); 1202 (The password does not meet the policy: 8 to 256 characters, not all blank); 1203 (The current password is incorrect); 1204 (A value in the request is not acceptable); 1401 (The new passkey and its confirmation differ); 1402 (A passkey is already set here; change it with EDIT); 1403 (No passkey is set here); 1404 (The passkey does not meet the policy: 8 to 256 characters, not all blank); 1405 (Passkey operations here are locked after repeated wrong passkeys; try again later); 1410 (A passkey guards this data: authorize for restore first (App_AuthorizeForRestoreRequest)) */
+            /** @description Success; or an application error, which the product answers with HTTP 200 and a non-zero errorCode in the error shape (App_GenericResp), one of: 1101 (Invalid username or password); 1102 (The account is locked after repeated failed logins; try again later); 1104 (Login is disabled for this account or its company); 587204594 (You do not have sufficient privileges for this operation); 587206528 (Passkey is incorrect. Please provide valid passkey to continue with the operation.); 1200 (No such object, or it is not visible to you); 1201 (An object with that name already exists); 1202 (The password does not meet the policy: 8 to 256 characters, not all blank); 1203 (The current password is incorrect); 1204 (A value in the request is not acceptable); 1501 (No stored account you may see has that user name); 1502 (Account management is locked for you after repeated wrong old passwords; try again later); 1401 (The new passkey and its confirmation differ); 1402 (A passkey is already set here; change it with EDIT); 1403 (No passkey is set here); 1404 (The passkey does not meet the policy: 8 to 256 characters, not all blank); 1405 (Passkey operations here are locked after repeated wrong passkeys; try again later); 1410 (A passkey guards this data: authorize for restore first (App_AuthorizeForRestoreRequest)) */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -9067,7 +9206,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success; or an application error, which the product answers with HTTP 200 and a non-zero errorCode in the error shape (App_GenericResp), one of: 1101 (Invalid username or password); 1102 (The account is locked after repeated failed logins; try again later); 1104 (Login is disabled for this account or its company); 587204594 (You do not have sufficient privileges for this operation); 587206528 (Passkey is incorrect. Please provide valid passkey to continue with the operation.); 1200 (No such object, or it is not visible to you); 1201 (An object with that name already exists); 1202 (The password does not meet the policy: 8 to 256 characters, not all blank); 1203 (The current password is incorrect); 1204 (A value in the request is not acceptable); 1401 (The new passkey and its confirmation differ); 1402 (A passkey is already set here; change it with EDIT); 1403 (No passkey is set here); 1404 (The passkey does not meet the policy: 8 to 256 characters, not all blank); 1405 (Passkey operations here are locked after repeated wrong passkeys; try again later); 1410 (A passkey guards this data: authorize for restore first (App_AuthorizeForRestoreRequest)) */
+            /** @description Success; or an application error, which the product answers with HTTP 200 and a non-zero errorCode in the error shape (App_GenericResp), one of: 1101 (Invalid username or password); 1102 (The account is locked after repeated failed logins; try again later); 1104 (Login is disabled for this account or its company); 587204594 (You do not have sufficient privileges for this operation); 587206528 (Passkey is incorrect. Please provide valid passkey to continue with the operation.); 1200 (No such object, or it is not visible to you); 1201 (An object with that name already exists); 1202 (The password does not meet the policy: 8 to 256 characters, not all blank); 1203 (The current password is incorrect); 1204 (A value in the request is not acceptable); 1501 (No stored account you may see has that user name); 1502 (Account management is locked for you after repeated wrong old passwords; try again later); 1401 (The new passkey and its confirmation differ); 1402 (A passkey is already set here; change it with EDIT); 1403 (No passkey is set here); 1404 (The passkey does not meet the policy: 8 to 256 characters, not all blank); 1405 (Passkey operations here are locked after repeated wrong passkeys; try again later); 1410 (A passkey guards this data: authorize for restore first (App_AuthorizeForRestoreRequest)) */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -9194,7 +9333,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Success; or an application error, which the product answers with HTTP 200 and a non-zero errorCode in the error shape (App_GenericResp), one of: 1101 (Invalid username or password); 1102 (The account is locked after repeated failed logins; try again later); 1104 (Login is disabled for this account or its company); 587204594 (You do not have sufficient privileges for this operation); 587206528 (Passkey is incorrect. Please provide valid passkey to continue with the operation.); 1200 (No such object, or it is not visible to you); 1201 (An object with that name already exists); 1202 (The password does not meet the policy: 8 to 256 characters, not all blank); 1203 (The current password is incorrect); 1204 (A value in the request is not acceptable); 1401 (The new passkey and its confirmation differ); 1402 (A passkey is already set here; change it with EDIT); 1403 (No passkey is set here); 1404 (The passkey does not meet the policy: 8 to 256 characters, not all blank); 1405 (Passkey operations here are locked after repeated wrong passkeys; try again later); 1410 (A passkey guards this data: authorize for restore first (App_AuthorizeForRestoreRequest)) */
+            /** @description Success; or an application error, which the product answers with HTTP 200 and a non-zero errorCode in the error shape (App_GenericResp), one of: 1101 (Invalid username or password); 1102 (The account is locked after repeated failed logins; try again later); 1104 (Login is disabled for this account or its company); 587204594 (You do not have sufficient privileges for this operation); 587206528 (Passkey is incorrect. Please provide valid passkey to continue with the operation.); 1200 (No such object, or it is not visible to you); 1201 (An object with that name already exists); 1202 (The password does not meet the policy: 8 to 256 characters, not all blank); 1203 (The current password is incorrect); 1204 (A value in the request is not acceptable); 1501 (No stored account you may see has that user name); 1502 (Account management is locked for you after repeated wrong old passwords; try again later); 1401 (The new passkey and its confirmation differ); 1402 (A passkey is already set here; change it with EDIT); 1403 (No passkey is set here); 1404 (The passkey does not meet the policy: 8 to 256 characters, not all blank); 1405 (Passkey operations here are locked after repeated wrong passkeys; try again later); 1410 (A passkey guards this data: authorize for restore first (App_AuthorizeForRestoreRequest)) */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -9371,7 +9510,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Success; or an application error, which the product answers with HTTP 200 and a non-zero errorCode in the error shape (App_GenericResp), one of: 1101 (Invalid username or password); 1102 (The account is locked after repeated failed logins; try again later); 1104 (Login is disabled for this account or its company); 587204594 (You do not have sufficient privileges for this operation); 587206528 (Passkey is incorrect. Please provide valid passkey to continue with the operation.); 1200 (No such object, or it is not visible to you); 1201 (An object with that name already exists); 1202 (The password does not meet the policy: 8 to 256 characters, not all blank); 1203 (The current password is incorrect); 1204 (A value in the request is not acceptable); 1401 (The new passkey and its confirmation differ); 1402 (A passkey is already set here; change it with EDIT); 1403 (No passkey is set here); 1404 (The passkey does not meet the policy: 8 to 256 characters, not all blank); 1405 (Passkey operations here are locked after repeated wrong passkeys; try again later); 1410 (A passkey guards this data: authorize for restore first (App_AuthorizeForRestoreRequest)) */
+            /** @description Success; or an application error, which the product answers with HTTP 200 and a non-zero errorCode in the error shape (App_GenericResp), one of: 1101 (Invalid username or password); 1102 (The account is locked after repeated failed logins; try again later); 1104 (Login is disabled for this account or its company); 587204594 (You do not have sufficient privileges for this operation); 587206528 (Passkey is incorrect. Please provide valid passkey to continue with the operation.); 1200 (No such object, or it is not visible to you); 1201 (An object with that name already exists); 1202 (The password does not meet the policy: 8 to 256 characters, not all blank); 1203 (The current password is incorrect); 1204 (A value in the request is not acceptable); 1501 (No stored account you may see has that user name); 1502 (Account management is locked for you after repeated wrong old passwords; try again later); 1401 (The new passkey and its confirmation differ); 1402 (A passkey is already set here; change it with EDIT); 1403 (No passkey is set here); 1404 (The passkey does not meet the policy: 8 to 256 characters, not all blank); 1405 (Passkey operations here are locked after repeated wrong passkeys; try again later); 1410 (A passkey guards this data: authorize for restore first (App_AuthorizeForRestoreRequest)) */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -9388,6 +9527,105 @@ export interface operations {
                         name?: string;
                     } | components["schemas"]["CommServeError"];
                     /** @example <?xml version="1.0" encoding="UTF-8"?><App_GenericResp id="3" name="pgcred"/> */
+                    "application/xml": string;
+                };
+            };
+            400: components["responses"]["CommServe400"];
+            401: components["responses"]["CommServe401"];
+            413: components["responses"]["CommServe413"];
+            415: components["responses"]["CommServe415"];
+            500: components["responses"]["CommServe500"];
+        };
+    };
+    postUserAccountManagement: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "preview": 1,
+                 *       "reason": "quarterly rotation",
+                 *       "skipPasswordCheck": 0,
+                 *       "credsInfo": {
+                 *         "oldCredentials": {
+                 *           "userName": "prodcert\\admin",
+                 *           "password": "UGFzc3dvcmQwMDE="
+                 *         },
+                 *         "newCredentials": {
+                 *           "password": "UGFzc3dvcmQwMDI="
+                 *         },
+                 *         "associations": {
+                 *           "_type_": 2
+                 *         }
+                 *       }
+                 *     }
+                 */
+                "application/json": {
+                    preview?: boolean | 0 | 1 | string;
+                    reason?: string | Record<string, never>;
+                    skipPasswordCheck?: boolean | 0 | 1 | string;
+                    processinginstructioninfo?: unknown;
+                    credsInfo: {
+                        oldCredentials?: {
+                            userName?: string | Record<string, never>;
+                            password?: string | number | Record<string, never>;
+                        };
+                        newCredentials?: {
+                            userName?: string | Record<string, never>;
+                            password?: string | number | Record<string, never>;
+                        };
+                        associations?: {
+                            _type_?: number | string;
+                        };
+                    };
+                };
+                /** @example <?xml version="1.0" encoding="UTF-8"?><GuiServer_ModifyCredsReq preview="1" reason="quarterly rotation" skipPasswordCheck="0"><credsInfo><oldCredentials userName="prodcert\admin" password="UGFzc3dvcmQwMDE="/><newCredentials password="UGFzc3dvcmQwMDI="/><associations _type_="2"/></credsInfo></GuiServer_ModifyCredsReq> */
+                "application/xml": string;
+            };
+        };
+        responses: {
+            /** @description Success; or an application error, which the product answers with HTTP 200 and a non-zero errorCode in the error shape (App_GenericResp), one of: 1101 (Invalid username or password); 1102 (The account is locked after repeated failed logins; try again later); 1104 (Login is disabled for this account or its company); 587204594 (You do not have sufficient privileges for this operation); 587206528 (Passkey is incorrect. Please provide valid passkey to continue with the operation.); 1200 (No such object, or it is not visible to you); 1201 (An object with that name already exists); 1202 (The password does not meet the policy: 8 to 256 characters, not all blank); 1203 (The current password is incorrect); 1204 (A value in the request is not acceptable); 1501 (No stored account you may see has that user name); 1502 (Account management is locked for you after repeated wrong old passwords; try again later); 1401 (The new passkey and its confirmation differ); 1402 (A passkey is already set here; change it with EDIT); 1403 (No passkey is set here); 1404 (The passkey does not meet the policy: 8 to 256 characters, not all blank); 1405 (Passkey operations here are locked after repeated wrong passkeys; try again later); 1410 (A passkey guards this data: authorize for restore first (App_AuthorizeForRestoreRequest)) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "credentialChanges": [
+                     *         {
+                     *           "changes": "User password for [password]",
+                     *           "entities": {
+                     *             "credEntity": [
+                     *               {
+                     *                 "_type_": 174,
+                     *                 "credentialId": 11,
+                     *                 "credentialName": "prd_test001"
+                     *               }
+                     *             ]
+                     *           }
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": {
+                        credentialChanges?: {
+                            changes?: string;
+                            entities?: {
+                                credEntity?: {
+                                    _type_?: number;
+                                    credentialId?: number;
+                                    credentialName?: string;
+                                }[];
+                            };
+                        }[];
+                    } | components["schemas"]["CommServeError"];
+                    /** @example <?xml version="1.0" encoding="UTF-8"?><GuiServer_ModifyCredsResp><credentialChanges changes="User password for [password]"><entities><credEntity _type_="174" credentialId="11" credentialName="prd_test001"/></entities></credentialChanges></GuiServer_ModifyCredsResp> */
                     "application/xml": string;
                 };
             };
@@ -9418,7 +9656,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Success; or an application error, which the product answers with HTTP 200 and a non-zero errorCode in the error shape (App_GenericResp), one of: 1101 (Invalid username or password); 1102 (The account is locked after repeated failed logins; try again later); 1104 (Login is disabled for this account or its company); 587204594 (You do not have sufficient privileges for this operation); 587206528 (Passkey is incorrect. Please provide valid passkey to continue with the operation.); 1200 (No such object, or it is not visible to you); 1201 (An object with that name already exists); 1202 (The password does not meet the policy: 8 to 256 characters, not all blank); 1203 (The current password is incorrect); 1204 (A value in the request is not acceptable); 1401 (The new passkey and its confirmation differ); 1402 (A passkey is already set here; change it with EDIT); 1403 (No passkey is set here); 1404 (The passkey does not meet the policy: 8 to 256 characters, not all blank); 1405 (Passkey operations here are locked after repeated wrong passkeys; try again later); 1410 (A passkey guards this data: authorize for restore first (App_AuthorizeForRestoreRequest)) */
+            /** @description Success; or an application error, which the product answers with HTTP 200 and a non-zero errorCode in the error shape (App_GenericResp), one of: 1101 (Invalid username or password); 1102 (The account is locked after repeated failed logins; try again later); 1104 (Login is disabled for this account or its company); 587204594 (You do not have sufficient privileges for this operation); 587206528 (Passkey is incorrect. Please provide valid passkey to continue with the operation.); 1200 (No such object, or it is not visible to you); 1201 (An object with that name already exists); 1202 (The password does not meet the policy: 8 to 256 characters, not all blank); 1203 (The current password is incorrect); 1204 (A value in the request is not acceptable); 1501 (No stored account you may see has that user name); 1502 (Account management is locked for you after repeated wrong old passwords; try again later); 1401 (The new passkey and its confirmation differ); 1402 (A passkey is already set here; change it with EDIT); 1403 (No passkey is set here); 1404 (The passkey does not meet the policy: 8 to 256 characters, not all blank); 1405 (Passkey operations here are locked after repeated wrong passkeys; try again later); 1410 (A passkey guards this data: authorize for restore first (App_AuthorizeForRestoreRequest)) */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -9479,7 +9717,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success; or an application error, which the product answers with HTTP 200 and a non-zero errorCode in the error shape (App_GenericResp), one of: 1101 (Invalid username or password); 1102 (The account is locked after repeated failed logins; try again later); 1104 (Login is disabled for this account or its company); 587204594 (You do not have sufficient privileges for this operation); 587206528 (Passkey is incorrect. Please provide valid passkey to continue with the operation.); 1200 (No such object, or it is not visible to you); 1201 (An object with that name already exists); 1202 (The password does not meet the policy: 8 to 256 characters, not all blank); 1203 (The current password is incorrect); 1204 (A value in the request is not acceptable); 1401 (The new passkey and its confirmation differ); 1402 (A passkey is already set here; change it with EDIT); 1403 (No passkey is set here); 1404 (The passkey does not meet the policy: 8 to 256 characters, not all blank); 1405 (Passkey operations here are locked after repeated wrong passkeys; try again later); 1410 (A passkey guards this data: authorize for restore first (App_AuthorizeForRestoreRequest)) */
+            /** @description Success; or an application error, which the product answers with HTTP 200 and a non-zero errorCode in the error shape (App_GenericResp), one of: 1101 (Invalid username or password); 1102 (The account is locked after repeated failed logins; try again later); 1104 (Login is disabled for this account or its company); 587204594 (You do not have sufficient privileges for this operation); 587206528 (Passkey is incorrect. Please provide valid passkey to continue with the operation.); 1200 (No such object, or it is not visible to you); 1201 (An object with that name already exists); 1202 (The password does not meet the policy: 8 to 256 characters, not all blank); 1203 (The current password is incorrect); 1204 (A value in the request is not acceptable); 1501 (No stored account you may see has that user name); 1502 (Account management is locked for you after repeated wrong old passwords; try again later); 1401 (The new passkey and its confirmation differ); 1402 (A passkey is already set here; change it with EDIT); 1403 (No passkey is set here); 1404 (The passkey does not meet the policy: 8 to 256 characters, not all blank); 1405 (Passkey operations here are locked after repeated wrong passkeys; try again later); 1410 (A passkey guards this data: authorize for restore first (App_AuthorizeForRestoreRequest)) */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -9561,13 +9799,17 @@ export interface operations {
                     clientGroups?: string[];
                     appId?: number;
                     os?: string;
+                    account?: {
+                        userName?: string;
+                        password?: string;
+                    };
                 };
                 /** @example <?xml version="1.0" encoding="UTF-8"?><request type="client" name="c1"><clientGroups>g1</clientGroups></request> */
                 "application/xml": string;
             };
         };
         responses: {
-            /** @description Success; or an application error, which the product answers with HTTP 200 and a non-zero errorCode in the error shape (App_GenericResp), one of: 1101 (Invalid username or password); 1102 (The account is locked after repeated failed logins; try again later); 1104 (Login is disabled for this account or its company); 587204594 (You do not have sufficient privileges for this operation); 587206528 (Passkey is incorrect. Please provide valid passkey to continue with the operation.); 1200 (No such object, or it is not visible to you); 1201 (An object with that name already exists); 1202 (The password does not meet the policy: 8 to 256 characters, not all blank); 1203 (The current password is incorrect); 1204 (A value in the request is not acceptable); 1401 (The new passkey and its confirmation differ); 1402 (A passkey is already set here; change it with EDIT); 1403 (No passkey is set here); 1404 (The passkey does not meet the policy: 8 to 256 characters, not all blank); 1405 (Passkey operations here are locked after repeated wrong passkeys; try again later); 1410 (A passkey guards this data: authorize for restore first (App_AuthorizeForRestoreRequest)) */
+            /** @description Success; or an application error, which the product answers with HTTP 200 and a non-zero errorCode in the error shape (App_GenericResp), one of: 1101 (Invalid username or password); 1102 (The account is locked after repeated failed logins; try again later); 1104 (Login is disabled for this account or its company); 587204594 (You do not have sufficient privileges for this operation); 587206528 (Passkey is incorrect. Please provide valid passkey to continue with the operation.); 1200 (No such object, or it is not visible to you); 1201 (An object with that name already exists); 1202 (The password does not meet the policy: 8 to 256 characters, not all blank); 1203 (The current password is incorrect); 1204 (A value in the request is not acceptable); 1501 (No stored account you may see has that user name); 1502 (Account management is locked for you after repeated wrong old passwords; try again later); 1401 (The new passkey and its confirmation differ); 1402 (A passkey is already set here; change it with EDIT); 1403 (No passkey is set here); 1404 (The passkey does not meet the policy: 8 to 256 characters, not all blank); 1405 (Passkey operations here are locked after repeated wrong passkeys; try again later); 1410 (A passkey guards this data: authorize for restore first (App_AuthorizeForRestoreRequest)) */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -9633,7 +9875,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Success; or an application error, which the product answers with HTTP 200 and a non-zero errorCode in the error shape (App_GenericResp), one of: 1101 (Invalid username or password); 1102 (The account is locked after repeated failed logins; try again later); 1104 (Login is disabled for this account or its company); 587204594 (You do not have sufficient privileges for this operation); 587206528 (Passkey is incorrect. Please provide valid passkey to continue with the operation.); 1200 (No such object, or it is not visible to you); 1201 (An object with that name already exists); 1202 (The password does not meet the policy: 8 to 256 characters, not all blank); 1203 (The current password is incorrect); 1204 (A value in the request is not acceptable); 1401 (The new passkey and its confirmation differ); 1402 (A passkey is already set here; change it with EDIT); 1403 (No passkey is set here); 1404 (The passkey does not meet the policy: 8 to 256 characters, not all blank); 1405 (Passkey operations here are locked after repeated wrong passkeys; try again later); 1410 (A passkey guards this data: authorize for restore first (App_AuthorizeForRestoreRequest)) */
+            /** @description Success; or an application error, which the product answers with HTTP 200 and a non-zero errorCode in the error shape (App_GenericResp), one of: 1101 (Invalid username or password); 1102 (The account is locked after repeated failed logins; try again later); 1104 (Login is disabled for this account or its company); 587204594 (You do not have sufficient privileges for this operation); 587206528 (Passkey is incorrect. Please provide valid passkey to continue with the operation.); 1200 (No such object, or it is not visible to you); 1201 (An object with that name already exists); 1202 (The password does not meet the policy: 8 to 256 characters, not all blank); 1203 (The current password is incorrect); 1204 (A value in the request is not acceptable); 1501 (No stored account you may see has that user name); 1502 (Account management is locked for you after repeated wrong old passwords; try again later); 1401 (The new passkey and its confirmation differ); 1402 (A passkey is already set here; change it with EDIT); 1403 (No passkey is set here); 1404 (The passkey does not meet the policy: 8 to 256 characters, not all blank); 1405 (Passkey operations here are locked after repeated wrong passkeys; try again later); 1410 (A passkey guards this data: authorize for restore first (App_AuthorizeForRestoreRequest)) */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -9686,7 +9928,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success; or an application error, which the product answers with HTTP 200 and a non-zero errorCode in the error shape (App_GenericResp), one of: 1101 (Invalid username or password); 1102 (The account is locked after repeated failed logins; try again later); 1104 (Login is disabled for this account or its company); 587204594 (You do not have sufficient privileges for this operation); 587206528 (Passkey is incorrect. Please provide valid passkey to continue with the operation.); 1200 (No such object, or it is not visible to you); 1201 (An object with that name already exists); 1202 (The password does not meet the policy: 8 to 256 characters, not all blank); 1203 (The current password is incorrect); 1204 (A value in the request is not acceptable); 1401 (The new passkey and its confirmation differ); 1402 (A passkey is already set here; change it with EDIT); 1403 (No passkey is set here); 1404 (The passkey does not meet the policy: 8 to 256 characters, not all blank); 1405 (Passkey operations here are locked after repeated wrong passkeys; try again later); 1410 (A passkey guards this data: authorize for restore first (App_AuthorizeForRestoreRequest)) */
+            /** @description Success; or an application error, which the product answers with HTTP 200 and a non-zero errorCode in the error shape (App_GenericResp), one of: 1101 (Invalid username or password); 1102 (The account is locked after repeated failed logins; try again later); 1104 (Login is disabled for this account or its company); 587204594 (You do not have sufficient privileges for this operation); 587206528 (Passkey is incorrect. Please provide valid passkey to continue with the operation.); 1200 (No such object, or it is not visible to you); 1201 (An object with that name already exists); 1202 (The password does not meet the policy: 8 to 256 characters, not all blank); 1203 (The current password is incorrect); 1204 (A value in the request is not acceptable); 1501 (No stored account you may see has that user name); 1502 (Account management is locked for you after repeated wrong old passwords; try again later); 1401 (The new passkey and its confirmation differ); 1402 (A passkey is already set here; change it with EDIT); 1403 (No passkey is set here); 1404 (The passkey does not meet the policy: 8 to 256 characters, not all blank); 1405 (Passkey operations here are locked after repeated wrong passkeys; try again later); 1410 (A passkey guards this data: authorize for restore first (App_AuthorizeForRestoreRequest)) */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -9727,7 +9969,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success; or an application error, which the product answers with HTTP 200 and a non-zero errorCode in the error shape (App_GenericResp), one of: 1101 (Invalid username or password); 1102 (The account is locked after repeated failed logins; try again later); 1104 (Login is disabled for this account or its company); 587204594 (You do not have sufficient privileges for this operation); 587206528 (Passkey is incorrect. Please provide valid passkey to continue with the operation.); 1200 (No such object, or it is not visible to you); 1201 (An object with that name already exists); 1202 (The password does not meet the policy: 8 to 256 characters, not all blank); 1203 (The current password is incorrect); 1204 (A value in the request is not acceptable); 1401 (The new passkey and its confirmation differ); 1402 (A passkey is already set here; change it with EDIT); 1403 (No passkey is set here); 1404 (The passkey does not meet the policy: 8 to 256 characters, not all blank); 1405 (Passkey operations here are locked after repeated wrong passkeys; try again later); 1410 (A passkey guards this data: authorize for restore first (App_AuthorizeForRestoreRequest)) */
+            /** @description Success; or an application error, which the product answers with HTTP 200 and a non-zero errorCode in the error shape (App_GenericResp), one of: 1101 (Invalid username or password); 1102 (The account is locked after repeated failed logins; try again later); 1104 (Login is disabled for this account or its company); 587204594 (You do not have sufficient privileges for this operation); 587206528 (Passkey is incorrect. Please provide valid passkey to continue with the operation.); 1200 (No such object, or it is not visible to you); 1201 (An object with that name already exists); 1202 (The password does not meet the policy: 8 to 256 characters, not all blank); 1203 (The current password is incorrect); 1204 (A value in the request is not acceptable); 1501 (No stored account you may see has that user name); 1502 (Account management is locked for you after repeated wrong old passwords; try again later); 1401 (The new passkey and its confirmation differ); 1402 (A passkey is already set here; change it with EDIT); 1403 (No passkey is set here); 1404 (The passkey does not meet the policy: 8 to 256 characters, not all blank); 1405 (Passkey operations here are locked after repeated wrong passkeys; try again later); 1410 (A passkey guards this data: authorize for restore first (App_AuthorizeForRestoreRequest)) */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -9783,7 +10025,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success; or an application error, which the product answers with HTTP 200 and a non-zero errorCode in the error shape (App_GenericResp), one of: 1101 (Invalid username or password); 1102 (The account is locked after repeated failed logins; try again later); 1104 (Login is disabled for this account or its company); 587204594 (You do not have sufficient privileges for this operation); 587206528 (Passkey is incorrect. Please provide valid passkey to continue with the operation.); 1200 (No such object, or it is not visible to you); 1201 (An object with that name already exists); 1202 (The password does not meet the policy: 8 to 256 characters, not all blank); 1203 (The current password is incorrect); 1204 (A value in the request is not acceptable); 1401 (The new passkey and its confirmation differ); 1402 (A passkey is already set here; change it with EDIT); 1403 (No passkey is set here); 1404 (The passkey does not meet the policy: 8 to 256 characters, not all blank); 1405 (Passkey operations here are locked after repeated wrong passkeys; try again later); 1410 (A passkey guards this data: authorize for restore first (App_AuthorizeForRestoreRequest)) */
+            /** @description Success; or an application error, which the product answers with HTTP 200 and a non-zero errorCode in the error shape (App_GenericResp), one of: 1101 (Invalid username or password); 1102 (The account is locked after repeated failed logins; try again later); 1104 (Login is disabled for this account or its company); 587204594 (You do not have sufficient privileges for this operation); 587206528 (Passkey is incorrect. Please provide valid passkey to continue with the operation.); 1200 (No such object, or it is not visible to you); 1201 (An object with that name already exists); 1202 (The password does not meet the policy: 8 to 256 characters, not all blank); 1203 (The current password is incorrect); 1204 (A value in the request is not acceptable); 1501 (No stored account you may see has that user name); 1502 (Account management is locked for you after repeated wrong old passwords; try again later); 1401 (The new passkey and its confirmation differ); 1402 (A passkey is already set here; change it with EDIT); 1403 (No passkey is set here); 1404 (The passkey does not meet the policy: 8 to 256 characters, not all blank); 1405 (Passkey operations here are locked after repeated wrong passkeys; try again later); 1410 (A passkey guards this data: authorize for restore first (App_AuthorizeForRestoreRequest)) */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -9896,6 +10138,85 @@ export interface operations {
             500: components["responses"]["CommServe500"];
         };
     };
+    postClientById: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "clientProperties": {
+                 *         "clientProps": {
+                 *           "impersonateUser": {
+                 *             "userName": "corp\\svc-fs",
+                 *             "password": "U2VjcmV0LTE="
+                 *           }
+                 *         }
+                 *       }
+                 *     }
+                 */
+                "application/json": {
+                    clientProperties?: {
+                        clientProps?: {
+                            impersonateUser?: {
+                                userName?: string;
+                                password?: string;
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    } & {
+                        [key: string]: unknown;
+                    };
+                } & {
+                    [key: string]: unknown;
+                };
+                /** @example <?xml version="1.0" encoding="UTF-8"?><request><clientProperties><clientProps><impersonateUser userName="corp\svc-fs" password="U2VjcmV0LTE="/></clientProps></clientProperties></request> */
+                "application/xml": string;
+            };
+        };
+        responses: {
+            /** @description Success; or an application error, which the product answers with HTTP 200 and a non-zero errorCode in the error shape (App_GenericResp), one of: 1101 (Invalid username or password); 1102 (The account is locked after repeated failed logins; try again later); 1104 (Login is disabled for this account or its company); 587204594 (You do not have sufficient privileges for this operation); 587206528 (Passkey is incorrect. Please provide valid passkey to continue with the operation.); 1200 (No such object, or it is not visible to you); 1201 (An object with that name already exists); 1202 (The password does not meet the policy: 8 to 256 characters, not all blank); 1203 (The current password is incorrect); 1204 (A value in the request is not acceptable); 1501 (No stored account you may see has that user name); 1502 (Account management is locked for you after repeated wrong old passwords; try again later); 1401 (The new passkey and its confirmation differ); 1402 (A passkey is already set here; change it with EDIT); 1403 (No passkey is set here); 1404 (The passkey does not meet the policy: 8 to 256 characters, not all blank); 1405 (Passkey operations here are locked after repeated wrong passkeys; try again later); 1410 (A passkey guards this data: authorize for restore first (App_AuthorizeForRestoreRequest)) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "response": [
+                     *         {
+                     *           "errorCode": 0,
+                     *           "errorString": ""
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": {
+                        response?: {
+                            errorCode?: number;
+                            errorString?: string;
+                        }[];
+                    } | components["schemas"]["CommServeError"];
+                    /** @example <?xml version="1.0" encoding="UTF-8"?><App_SetClientPropertiesResponse><response errorCode="0" errorString=""/></App_SetClientPropertiesResponse> */
+                    "application/xml": string;
+                };
+            };
+            400: components["responses"]["CommServe400"];
+            401: components["responses"]["CommServe401"];
+            413: components["responses"]["CommServe413"];
+            415: components["responses"]["CommServe415"];
+            500: components["responses"]["CommServe500"];
+        };
+    };
     getClientGroup: {
         parameters: {
             query?: {
@@ -9908,7 +10229,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success; or an application error, which the product answers with HTTP 200 and a non-zero errorCode in the error shape (App_GenericResp), one of: 1101 (Invalid username or password); 1102 (The account is locked after repeated failed logins; try again later); 1104 (Login is disabled for this account or its company); 587204594 (You do not have sufficient privileges for this operation); 587206528 (Passkey is incorrect. Please provide valid passkey to continue with the operation.); 1200 (No such object, or it is not visible to you); 1201 (An object with that name already exists); 1202 (The password does not meet the policy: 8 to 256 characters, not all blank); 1203 (The current password is incorrect); 1204 (A value in the request is not acceptable); 1401 (The new passkey and its confirmation differ); 1402 (A passkey is already set here; change it with EDIT); 1403 (No passkey is set here); 1404 (The passkey does not meet the policy: 8 to 256 characters, not all blank); 1405 (Passkey operations here are locked after repeated wrong passkeys; try again later); 1410 (A passkey guards this data: authorize for restore first (App_AuthorizeForRestoreRequest)) */
+            /** @description Success; or an application error, which the product answers with HTTP 200 and a non-zero errorCode in the error shape (App_GenericResp), one of: 1101 (Invalid username or password); 1102 (The account is locked after repeated failed logins; try again later); 1104 (Login is disabled for this account or its company); 587204594 (You do not have sufficient privileges for this operation); 587206528 (Passkey is incorrect. Please provide valid passkey to continue with the operation.); 1200 (No such object, or it is not visible to you); 1201 (An object with that name already exists); 1202 (The password does not meet the policy: 8 to 256 characters, not all blank); 1203 (The current password is incorrect); 1204 (A value in the request is not acceptable); 1501 (No stored account you may see has that user name); 1502 (Account management is locked for you after repeated wrong old passwords; try again later); 1401 (The new passkey and its confirmation differ); 1402 (A passkey is already set here; change it with EDIT); 1403 (No passkey is set here); 1404 (The passkey does not meet the policy: 8 to 256 characters, not all blank); 1405 (Passkey operations here are locked after repeated wrong passkeys; try again later); 1410 (A passkey guards this data: authorize for restore first (App_AuthorizeForRestoreRequest)) */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -9952,7 +10273,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success; or an application error, which the product answers with HTTP 200 and a non-zero errorCode in the error shape (App_GenericResp), one of: 1101 (Invalid username or password); 1102 (The account is locked after repeated failed logins; try again later); 1104 (Login is disabled for this account or its company); 587204594 (You do not have sufficient privileges for this operation); 587206528 (Passkey is incorrect. Please provide valid passkey to continue with the operation.); 1200 (No such object, or it is not visible to you); 1201 (An object with that name already exists); 1202 (The password does not meet the policy: 8 to 256 characters, not all blank); 1203 (The current password is incorrect); 1204 (A value in the request is not acceptable); 1401 (The new passkey and its confirmation differ); 1402 (A passkey is already set here; change it with EDIT); 1403 (No passkey is set here); 1404 (The passkey does not meet the policy: 8 to 256 characters, not all blank); 1405 (Passkey operations here are locked after repeated wrong passkeys; try again later); 1410 (A passkey guards this data: authorize for restore first (App_AuthorizeForRestoreRequest)) */
+            /** @description Success; or an application error, which the product answers with HTTP 200 and a non-zero errorCode in the error shape (App_GenericResp), one of: 1101 (Invalid username or password); 1102 (The account is locked after repeated failed logins; try again later); 1104 (Login is disabled for this account or its company); 587204594 (You do not have sufficient privileges for this operation); 587206528 (Passkey is incorrect. Please provide valid passkey to continue with the operation.); 1200 (No such object, or it is not visible to you); 1201 (An object with that name already exists); 1202 (The password does not meet the policy: 8 to 256 characters, not all blank); 1203 (The current password is incorrect); 1204 (A value in the request is not acceptable); 1501 (No stored account you may see has that user name); 1502 (Account management is locked for you after repeated wrong old passwords; try again later); 1401 (The new passkey and its confirmation differ); 1402 (A passkey is already set here; change it with EDIT); 1403 (No passkey is set here); 1404 (The passkey does not meet the policy: 8 to 256 characters, not all blank); 1405 (Passkey operations here are locked after repeated wrong passkeys; try again later); 1410 (A passkey guards this data: authorize for restore first (App_AuthorizeForRestoreRequest)) */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -10009,7 +10330,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success; or an application error, which the product answers with HTTP 200 and a non-zero errorCode in the error shape (App_GenericResp), one of: 1101 (Invalid username or password); 1102 (The account is locked after repeated failed logins; try again later); 1104 (Login is disabled for this account or its company); 587204594 (You do not have sufficient privileges for this operation); 587206528 (Passkey is incorrect. Please provide valid passkey to continue with the operation.); 1200 (No such object, or it is not visible to you); 1201 (An object with that name already exists); 1202 (The password does not meet the policy: 8 to 256 characters, not all blank); 1203 (The current password is incorrect); 1204 (A value in the request is not acceptable); 1401 (The new passkey and its confirmation differ); 1402 (A passkey is already set here; change it with EDIT); 1403 (No passkey is set here); 1404 (The passkey does not meet the policy: 8 to 256 characters, not all blank); 1405 (Passkey operations here are locked after repeated wrong passkeys; try again later); 1410 (A passkey guards this data: authorize for restore first (App_AuthorizeForRestoreRequest)) */
+            /** @description Success; or an application error, which the product answers with HTTP 200 and a non-zero errorCode in the error shape (App_GenericResp), one of: 1101 (Invalid username or password); 1102 (The account is locked after repeated failed logins; try again later); 1104 (Login is disabled for this account or its company); 587204594 (You do not have sufficient privileges for this operation); 587206528 (Passkey is incorrect. Please provide valid passkey to continue with the operation.); 1200 (No such object, or it is not visible to you); 1201 (An object with that name already exists); 1202 (The password does not meet the policy: 8 to 256 characters, not all blank); 1203 (The current password is incorrect); 1204 (A value in the request is not acceptable); 1501 (No stored account you may see has that user name); 1502 (Account management is locked for you after repeated wrong old passwords; try again later); 1401 (The new passkey and its confirmation differ); 1402 (A passkey is already set here; change it with EDIT); 1403 (No passkey is set here); 1404 (The passkey does not meet the policy: 8 to 256 characters, not all blank); 1405 (Passkey operations here are locked after repeated wrong passkeys; try again later); 1410 (A passkey guards this data: authorize for restore first (App_AuthorizeForRestoreRequest)) */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -10057,7 +10378,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success; or an application error, which the product answers with HTTP 200 and a non-zero errorCode in the error shape (App_GenericResp), one of: 1101 (Invalid username or password); 1102 (The account is locked after repeated failed logins; try again later); 1104 (Login is disabled for this account or its company); 587204594 (You do not have sufficient privileges for this operation); 587206528 (Passkey is incorrect. Please provide valid passkey to continue with the operation.); 1200 (No such object, or it is not visible to you); 1201 (An object with that name already exists); 1202 (The password does not meet the policy: 8 to 256 characters, not all blank); 1203 (The current password is incorrect); 1204 (A value in the request is not acceptable); 1401 (The new passkey and its confirmation differ); 1402 (A passkey is already set here; change it with EDIT); 1403 (No passkey is set here); 1404 (The passkey does not meet the policy: 8 to 256 characters, not all blank); 1405 (Passkey operations here are locked after repeated wrong passkeys; try again later); 1410 (A passkey guards this data: authorize for restore first (App_AuthorizeForRestoreRequest)) */
+            /** @description Success; or an application error, which the product answers with HTTP 200 and a non-zero errorCode in the error shape (App_GenericResp), one of: 1101 (Invalid username or password); 1102 (The account is locked after repeated failed logins; try again later); 1104 (Login is disabled for this account or its company); 587204594 (You do not have sufficient privileges for this operation); 587206528 (Passkey is incorrect. Please provide valid passkey to continue with the operation.); 1200 (No such object, or it is not visible to you); 1201 (An object with that name already exists); 1202 (The password does not meet the policy: 8 to 256 characters, not all blank); 1203 (The current password is incorrect); 1204 (A value in the request is not acceptable); 1501 (No stored account you may see has that user name); 1502 (Account management is locked for you after repeated wrong old passwords; try again later); 1401 (The new passkey and its confirmation differ); 1402 (A passkey is already set here; change it with EDIT); 1403 (No passkey is set here); 1404 (The passkey does not meet the policy: 8 to 256 characters, not all blank); 1405 (Passkey operations here are locked after repeated wrong passkeys; try again later); 1410 (A passkey guards this data: authorize for restore first (App_AuthorizeForRestoreRequest)) */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -10102,6 +10423,157 @@ export interface operations {
             500: components["responses"]["CommServe500"];
         };
     };
+    getInstanceById: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success; or an application error, which the product answers with HTTP 200 and a non-zero errorCode in the error shape (App_GenericResp), one of: 1101 (Invalid username or password); 1102 (The account is locked after repeated failed logins; try again later); 1104 (Login is disabled for this account or its company); 587204594 (You do not have sufficient privileges for this operation); 587206528 (Passkey is incorrect. Please provide valid passkey to continue with the operation.); 1200 (No such object, or it is not visible to you); 1201 (An object with that name already exists); 1202 (The password does not meet the policy: 8 to 256 characters, not all blank); 1203 (The current password is incorrect); 1204 (A value in the request is not acceptable); 1501 (No stored account you may see has that user name); 1502 (Account management is locked for you after repeated wrong old passwords; try again later); 1401 (The new passkey and its confirmation differ); 1402 (A passkey is already set here; change it with EDIT); 1403 (No passkey is set here); 1404 (The passkey does not meet the policy: 8 to 256 characters, not all blank); 1405 (Passkey operations here are locked after repeated wrong passkeys; try again later); 1410 (A passkey guards this data: authorize for restore first (App_AuthorizeForRestoreRequest)) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "instanceProperties": [
+                     *         {
+                     *           "instance": {
+                     *             "clientId": 1,
+                     *             "clientName": "lin01",
+                     *             "applicationId": 29,
+                     *             "appName": "File System",
+                     *             "instanceId": 3,
+                     *             "instanceName": "DefaultInstanceName",
+                     *             "_type_": 5
+                     *           },
+                     *           "instanceActivityControl": {
+                     *             "activityControlOptions": [
+                     *               {
+                     *                 "activityType": 1,
+                     *                 "enableActivityType": true
+                     *               }
+                     *             ]
+                     *           },
+                     *           "impersonateUser": {
+                     *             "userName": "corp\\svc-sql"
+                     *           }
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": {
+                        instanceProperties?: {
+                            instance?: {
+                                clientId?: number;
+                                clientName?: string;
+                                applicationId?: number;
+                                appName?: string;
+                                instanceId?: number;
+                                instanceName?: string;
+                                _type_?: number;
+                            };
+                            instanceActivityControl?: {
+                                activityControlOptions?: {
+                                    activityType?: number;
+                                    enableActivityType?: boolean;
+                                }[];
+                            };
+                            impersonateUser?: {
+                                userName?: string;
+                            };
+                        }[];
+                    } | components["schemas"]["CommServeError"];
+                    /** @example <?xml version="1.0" encoding="UTF-8"?><App_GetInstancePropertiesResponse><instanceProperties><instance clientId="1" clientName="lin01" applicationId="29" appName="File System" instanceId="3" instanceName="DefaultInstanceName" _type_="5"/><instanceActivityControl><activityControlOptions activityType="1" enableActivityType="true"/></instanceActivityControl><impersonateUser userName="corp\svc-sql"/></instanceProperties></App_GetInstancePropertiesResponse> */
+                    "application/xml": string;
+                };
+            };
+            400: components["responses"]["CommServe400"];
+            401: components["responses"]["CommServe401"];
+            413: components["responses"]["CommServe413"];
+            415: components["responses"]["CommServe415"];
+            500: components["responses"]["CommServe500"];
+        };
+    };
+    postInstanceById: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "instanceProperties": {
+                 *         "impersonateUser": {
+                 *           "userName": "corp\\svc-sql",
+                 *           "password": "U2VjcmV0LTE="
+                 *         }
+                 *       }
+                 *     }
+                 */
+                "application/json": {
+                    instanceProperties?: {
+                        impersonateUser?: {
+                            userName?: string;
+                            password?: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    } & {
+                        [key: string]: unknown;
+                    };
+                } & {
+                    [key: string]: unknown;
+                };
+                /** @example <?xml version="1.0" encoding="UTF-8"?><request><instanceProperties><impersonateUser userName="corp\svc-sql" password="U2VjcmV0LTE="/></instanceProperties></request> */
+                "application/xml": string;
+            };
+        };
+        responses: {
+            /** @description Success; or an application error, which the product answers with HTTP 200 and a non-zero errorCode in the error shape (App_GenericResp), one of: 1101 (Invalid username or password); 1102 (The account is locked after repeated failed logins; try again later); 1104 (Login is disabled for this account or its company); 587204594 (You do not have sufficient privileges for this operation); 587206528 (Passkey is incorrect. Please provide valid passkey to continue with the operation.); 1200 (No such object, or it is not visible to you); 1201 (An object with that name already exists); 1202 (The password does not meet the policy: 8 to 256 characters, not all blank); 1203 (The current password is incorrect); 1204 (A value in the request is not acceptable); 1501 (No stored account you may see has that user name); 1502 (Account management is locked for you after repeated wrong old passwords; try again later); 1401 (The new passkey and its confirmation differ); 1402 (A passkey is already set here; change it with EDIT); 1403 (No passkey is set here); 1404 (The passkey does not meet the policy: 8 to 256 characters, not all blank); 1405 (Passkey operations here are locked after repeated wrong passkeys; try again later); 1410 (A passkey guards this data: authorize for restore first (App_AuthorizeForRestoreRequest)) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "response": [
+                     *         {
+                     *           "errorCode": 0,
+                     *           "errorString": ""
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": {
+                        response?: {
+                            errorCode?: number;
+                            errorString?: string;
+                        }[];
+                    } | components["schemas"]["CommServeError"];
+                    /** @example <?xml version="1.0" encoding="UTF-8"?><App_UpdateInstancePropertiesResponse><response errorCode="0" errorString=""/></App_UpdateInstancePropertiesResponse> */
+                    "application/xml": string;
+                };
+            };
+            400: components["responses"]["CommServe400"];
+            401: components["responses"]["CommServe401"];
+            413: components["responses"]["CommServe413"];
+            415: components["responses"]["CommServe415"];
+            500: components["responses"]["CommServe500"];
+        };
+    };
     postCatalogueImport: {
         parameters: {
             query?: never;
@@ -10119,7 +10591,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Success; or an application error, which the product answers with HTTP 200 and a non-zero errorCode in the error shape (App_GenericResp), one of: 1101 (Invalid username or password); 1102 (The account is locked after repeated failed logins; try again later); 1104 (Login is disabled for this account or its company); 587204594 (You do not have sufficient privileges for this operation); 587206528 (Passkey is incorrect. Please provide valid passkey to continue with the operation.); 1200 (No such object, or it is not visible to you); 1201 (An object with that name already exists); 1202 (The password does not meet the policy: 8 to 256 characters, not all blank); 1203 (The current password is incorrect); 1204 (A value in the request is not acceptable); 1401 (The new passkey and its confirmation differ); 1402 (A passkey is already set here; change it with EDIT); 1403 (No passkey is set here); 1404 (The passkey does not meet the policy: 8 to 256 characters, not all blank); 1405 (Passkey operations here are locked after repeated wrong passkeys; try again later); 1410 (A passkey guards this data: authorize for restore first (App_AuthorizeForRestoreRequest)) */
+            /** @description Success; or an application error, which the product answers with HTTP 200 and a non-zero errorCode in the error shape (App_GenericResp), one of: 1101 (Invalid username or password); 1102 (The account is locked after repeated failed logins; try again later); 1104 (Login is disabled for this account or its company); 587204594 (You do not have sufficient privileges for this operation); 587206528 (Passkey is incorrect. Please provide valid passkey to continue with the operation.); 1200 (No such object, or it is not visible to you); 1201 (An object with that name already exists); 1202 (The password does not meet the policy: 8 to 256 characters, not all blank); 1203 (The current password is incorrect); 1204 (A value in the request is not acceptable); 1501 (No stored account you may see has that user name); 1502 (Account management is locked for you after repeated wrong old passwords; try again later); 1401 (The new passkey and its confirmation differ); 1402 (A passkey is already set here; change it with EDIT); 1403 (No passkey is set here); 1404 (The passkey does not meet the policy: 8 to 256 characters, not all blank); 1405 (Passkey operations here are locked after repeated wrong passkeys; try again later); 1410 (A passkey guards this data: authorize for restore first (App_AuthorizeForRestoreRequest)) */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -10333,6 +10805,54 @@ export interface operations {
             400: components["responses"]["FileDevices400"];
             401: components["responses"]["FileDevices401"];
             403: components["responses"]["FileDevices403"];
+            500: components["responses"]["FileDevices500"];
+        };
+    };
+    fdGetFileDevicesManagementUsersById: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "user": {
+                     *         "objectId": "313a3a3a4f49445f24232140255f56",
+                     *         "userId": 1,
+                     *         "name": "admin",
+                     *         "fullName": "Administrator",
+                     *         "accessLevel": "SUPERVISOR",
+                     *         "isEnabled": true
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        user?: {
+                            objectId?: string;
+                            userId?: number;
+                            name?: string;
+                            fullName?: string;
+                            accessLevel?: string;
+                            isEnabled?: boolean;
+                        };
+                    };
+                };
+            };
+            400: components["responses"]["FileDevices400"];
+            401: components["responses"]["FileDevices401"];
+            403: components["responses"]["FileDevices403"];
+            404: components["responses"]["FileDevices404"];
             500: components["responses"]["FileDevices500"];
         };
     };

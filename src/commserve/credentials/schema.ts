@@ -208,4 +208,29 @@ export const CREDENTIALS_DOCS: RouteDocs = {
       name: 'pgcred',
     },
   },
+  'POST /User/AccountManagement': {
+    summary:
+      'Change the user name and/or password of every stored account of one user name (preview=1 shows what would change; preview=0 applies it in one transaction)',
+    description:
+      'Passwords are plain in XML and base64 in JSON. Needs Credential Management on every affected account (skipPasswordCheck=1 also Administrative Management on its company); repeated wrong old passwords lock the operation for the caller.',
+    root: 'GuiServer_ModifyCredsResp',
+    bodyExample: {
+      preview: 1,
+      reason: 'quarterly rotation',
+      skipPasswordCheck: 0,
+      credsInfo: {
+        oldCredentials: { userName: 'prodcert\\admin', password: 'UGFzc3dvcmQwMDE=' },
+        newCredentials: { password: 'UGFzc3dvcmQwMDI=' },
+        associations: { _type_: 2 },
+      },
+    },
+    example: {
+      credentialChanges: [
+        {
+          changes: 'User password for [password]',
+          entities: { credEntity: [{ _type_: 174, credentialId: 11, credentialName: 'prd_test001' }] },
+        },
+      ],
+    },
+  },
 };

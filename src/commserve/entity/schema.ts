@@ -1,4 +1,16 @@
+import { Type } from '@sinclair/typebox';
 import type { RouteDocs } from '../../http/route-doc.js';
+
+/** An entity-bound account as cvpysdk sends it: the password base64 in JSON, plain in XML; `userName: ""` removes it. */
+const ImpersonateUser = Type.Object(
+  { userName: Type.Optional(Type.String()), password: Type.Optional(Type.String()) },
+  { additionalProperties: true },
+);
+const propertiesBody = (path: string[]) =>
+  path.reduceRight<ReturnType<typeof Type.Object>>(
+    (inner, key) => Type.Object({ [key]: Type.Optional(inner) }, { additionalProperties: true }),
+    Type.Object({ impersonateUser: Type.Optional(ImpersonateUser) }, { additionalProperties: true }),
+  );
 
 /** The API reference's docs of these routes (src/http/route-doc.ts says what each field means). */
 export const ENTITY_DOCS: RouteDocs = {
@@ -219,6 +231,60 @@ export const ENTITY_DOCS: RouteDocs = {
           copy: [],
         },
       },
+    },
+  },
+  'POST /Subclient/:id': {
+    summary: "Set a subclient's UNC-path user",
+    description:
+      'Only impersonateUser is stored (its password base64 in JSON, plain in XML; never answered); the rest of the properties body is accepted and ignored. Needs Administrative Management on the entity.',
+    root: 'App_UpdateSubClientPropertiesResponse',
+    body: propertiesBody(['subClientProperties']),
+    bodyExample: {
+      subClientProperties: { impersonateUser: { userName: 'corp\\svc-backup', password: 'U2VjcmV0LTE=' } },
+    },
+    example: { response: [{ errorCode: 0, errorString: '' }] },
+  },
+  'POST /Instance/:id': {
+    summary: "Set an instance's impersonation user",
+    description:
+      'Only impersonateUser is stored (its password base64 in JSON, plain in XML; never answered); the rest of the properties body is accepted and ignored. Needs Administrative Management on the entity.',
+    root: 'App_UpdateInstancePropertiesResponse',
+    body: propertiesBody(['instanceProperties']),
+    bodyExample: { instanceProperties: { impersonateUser: { userName: 'corp\\svc-sql', password: 'U2VjcmV0LTE=' } } },
+    example: { response: [{ errorCode: 0, errorString: '' }] },
+  },
+  'POST /Client/:id': {
+    summary: "Set a client's impersonation user",
+    description:
+      'Only impersonateUser is stored (its password base64 in JSON, plain in XML; never answered); the rest of the properties body is accepted and ignored. Needs Administrative Management on the entity.',
+    root: 'App_SetClientPropertiesResponse',
+    body: propertiesBody(['clientProperties', 'clientProps']),
+    bodyExample: {
+      clientProperties: { clientProps: { impersonateUser: { userName: 'corp\\svc-fs', password: 'U2VjcmV0LTE=' } } },
+    },
+    example: { response: [{ errorCode: 0, errorString: '' }] },
+  },
+  'GET /Instance/:id': {
+    summary: 'One instance, with its impersonation user name (never the password)',
+    root: 'App_GetInstancePropertiesResponse',
+    example: {
+      instanceProperties: [
+        {
+          instance: {
+            clientId: 1,
+            clientName: 'lin01',
+            applicationId: 29,
+            appName: 'File System',
+            instanceId: 3,
+            instanceName: 'DefaultInstanceName',
+            _type_: 5,
+          },
+          instanceActivityControl: {
+            activityControlOptions: [{ activityType: 1, enableActivityType: true }],
+          },
+          impersonateUser: { userName: 'corp\\svc-sql' },
+        },
+      ],
     },
   },
 };

@@ -26,4 +26,17 @@ export const MANAGEMENT_DOCS: RouteDocs = {
       ],
     },
   },
+  'GET /file-devices/management/users/:id': {
+    summary: 'One management user, by object id, user id or name (a user without an access level is 404)',
+    example: {
+      user: {
+        objectId: '313a3a3a4f49445f24232140255f56',
+        userId: 1,
+        name: 'admin',
+        fullName: 'Administrator',
+        accessLevel: 'SUPERVISOR',
+        isEnabled: true,
+      },
+    },
+  },
 };
