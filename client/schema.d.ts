@@ -10077,7 +10077,8 @@ export interface operations {
                      *                 }
                      *               ]
                      *             },
-                     *             "EnableSnapBackups": false
+                     *             "EnableSnapBackups": false,
+                     *             "CVS3BucketName": ""
                      *           }
                      *         }
                      *       ]
@@ -10124,10 +10125,11 @@ export interface operations {
                                     }[];
                                 };
                                 EnableSnapBackups?: boolean;
+                                CVS3BucketName?: string;
                             };
                         }[];
                     } | components["schemas"]["CommServeError"];
-                    /** @example <?xml version="1.0" encoding="UTF-8"?><App_GetClientPropertiesResponse><clientProperties><client cvdPort="8400"><clientEntity clientId="2" clientName="c1" displayName="c1" hostName="c1"/><osInfo Type="Unix" SubType="Linux"><OsDisplayInfo ProcessorType="x64" OSName="Linux"/></osInfo><TimeZone TimeZoneName="UTC"/><versionInfo/></client><clientGroups clientGroupId="1" clientGroupName="g1"/><clientProps companyId="0" EnableSnapBackups="false"><activityControl EnableDataRecovery="true" EnableDataManagement="true" EnableOnlineContentIndex="false"/><clientActivityControl><activityControlOptions activityType="1" enableActivityType="true"/></clientActivityControl></clientProps></clientProperties></App_GetClientPropertiesResponse> */
+                    /** @example <?xml version="1.0" encoding="UTF-8"?><App_GetClientPropertiesResponse><clientProperties><client cvdPort="8400"><clientEntity clientId="2" clientName="c1" displayName="c1" hostName="c1"/><osInfo Type="Unix" SubType="Linux"><OsDisplayInfo ProcessorType="x64" OSName="Linux"/></osInfo><TimeZone TimeZoneName="UTC"/><versionInfo/></client><clientGroups clientGroupId="1" clientGroupName="g1"/><clientProps companyId="0" EnableSnapBackups="false" CVS3BucketName=""><activityControl EnableDataRecovery="true" EnableDataManagement="true" EnableOnlineContentIndex="false"/><clientActivityControl><activityControlOptions activityType="1" enableActivityType="true"/></clientActivityControl></clientProps></clientProperties></App_GetClientPropertiesResponse> */
                     "application/xml": string;
                 };
             };

@@ -186,6 +186,9 @@ export async function clientDetails(db: Executor, clientId: number) {
       activityControl: { EnableDataRecovery: true, EnableDataManagement: true, EnableOnlineContentIndex: false },
       clientActivityControl: activity(),
       EnableSnapBackups: false,
+      // cvpysdk's Client.update_properties pops this key from the properties it
+      // read before posting them back, and raises KeyError when it is missing.
+      CVS3BucketName: '',
     },
   };
 }

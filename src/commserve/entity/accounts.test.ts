@@ -80,6 +80,23 @@ describe('entity-bound accounts', () => {
     expect(all).not.toContain(b64('Unc-Passw0rd!'));
   });
 
+  it("a client's impersonation user through cvpysdk's Client.update_properties: the read properties posted back, CVS3BucketName popped", async () => {
+    // client.py update_properties: request_json['clientProperties'].update(props), then
+    // request_json['clientProperties']['clientProps'].pop("CVS3BucketName"): a KeyError without it.
+    const read = await t.call('GET', `/Client/${CLIENT}`, acme.token);
+    const props = structuredClone(read.json().clientProperties[0]);
+    expect(props.clientProps).toHaveProperty('CVS3BucketName');
+    delete props.clientProps.CVS3BucketName;
+    props.clientProps.impersonateUser = { userName: 'acme\\sdk', password: b64('Sdk-Passw0rd!') };
+    const posted = await t.call('POST', `/Client/${CLIENT}`, acme.token, {
+      clientProperties: props,
+      association: { entity: [{ clientName: 'fs01' }] },
+    });
+    expect(posted.json().response[0].errorCode).toBe(0);
+    const after = await t.call('GET', `/Client/${CLIENT}`, acme.token);
+    expect(after.json().clientProperties[0].clientProps.impersonateUser).toEqual({ userName: 'acme\\sdk' });
+  });
+
   it("an instance's and a client's impersonation user; rename keeps the password; '' clears", async () => {
     const inst = await t.call('POST', `/Instance/${INSTANCE}`, acme.token, {
       instanceProperties: { impersonateUser: { userName: 'acme\\inst', password: b64('Inst-Passw0rd!') } },

@@ -167,6 +167,7 @@ export const ENTITY_DOCS: RouteDocs = {
               ],
             },
             EnableSnapBackups: false,
+            CVS3BucketName: '',
           },
         },
       ],
