@@ -340,8 +340,8 @@ async function cannon(base: string, c: Case, connections: number, seconds: numbe
 }
 
 /**
- * Each case and bare GET /healthz in turn, `rounds` times (after a short
- * warm-up of each), on `connections` connections: the mean req/s of each and
+ * Each case and bare GET /healthz in turn, `rounds` times (after a warm-up
+ * of each, BENCH_WARMUP seconds, 3 by default), on `connections` connections: the mean req/s of each and
  * its ratio to bare. Bare is added first when `cases` lacks it.
  */
 export async function compare(
@@ -351,7 +351,11 @@ export async function compare(
 ): Promise<CaseResult[]> {
   const all = cases.some((c) => c.url === '/healthz') ? cases : [BARE, ...cases];
   const rounds = opts.rounds ?? 2;
-  for (const c of all) await cannon(base, c, opts.connections, 1);
+  // A route that runs more code than bare needs longer before V8 has optimised
+  // it: with 1 s, the first case measured on a new server read 47-59 % where
+  // later rounds read 72-83 % (bench/file-devices.ts, 2026-12-06); 3 s evens them.
+  const warmup = Number(process.env.BENCH_WARMUP) || 3;
+  for (const c of all) await cannon(base, c, opts.connections, warmup);
   const seen = new Map<string, Array<{ rps: number; p99: number; failed: number }>>();
   for (let round = 0; round < rounds; round++) {
     for (const c of all) {
