@@ -3,6 +3,7 @@
 // database, and every change is found whole or absent, never partial, with
 // the audit chain intact. One table of scenarios: a row is a bulk write (how
 // to start it, and what "whole" means for it), so new bulk writes join as rows.
+import { spawn } from 'node:child_process';
 import SQLite from 'better-sqlite3';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,10 +12,11 @@ import { userKey } from '../src/domain/credentials.js';
 import { bootstrap } from '../src/store/bootstrap.js';
 import { openStore, type Store } from '../src/store/db.js';
 import { migrate } from '../src/store/migrate.js';
+import { rotationState } from '../src/store/rotation.js';
 import { Vault } from '../src/store/vault.js';
-import { externalDb, type RunningServer, runCli, startServer } from './cli.js';
+import { CLI, externalDb, ROOT, type RunningServer, runCli, startServer } from './cli.js';
 import { ADMIN_PASSWORD, b64, DIALECT, TEST_DB } from './harness.js';
-import { openAll, passwordOf, seedSealed } from './sealed.js';
+import { keyCounts, openAll, passwordOf, seedSealed } from './sealed.js';
 
 const API = '/commandcenter/api';
 const PLANS = 10_000;
@@ -78,6 +80,7 @@ const IMPORT_LINES = 10_000;
 /** The master key the servers run with, so the test seals and opens what they do. */
 const MASTER_KEY = Buffer.alloc(32, 7);
 const AM_RECORDS = 2000;
+const ROTATE_RECORDS = 3000;
 /** Entity accounts seeded, of which a third (the clients' impersonation accounts) are kept. */
 const AM_ACCOUNTS = 3000;
 /** The records each tagged AccountManagement apply matches, as refs. */
@@ -447,6 +450,60 @@ describe(`SIGKILL during bulk writes (${DIALECT})`, () => {
       expect(await scenario.check(store, tag)).toBe('whole');
     }, 120_000);
   }
+
+  // Key rotation is a CLI process, not a request to the server: the rotation is
+  // what is killed (while a server runs on the store, as rotation is run online),
+  // inside one batch's transaction. Each batch commits whole, so every record
+  // is under the old key or the new, and opens to its password either way.
+  it('bulwark keys rotate killed inside a batch: every record opens to its password; the next run finishes', async () => {
+    await seedSealed(store, new Vault(store, MASTER_KEY), { credentials: ROTATE_RECORDS, accounts: 0 });
+    const vault = () => new Vault(store, MASTER_KEY);
+    const plain = async () => new Map([...(await openAll(store.db, vault()))].map(([ref, o]) => [ref, o.plain]));
+    const before = await plain();
+    expect([...before.values()].every((p) => p !== null)).toBe(true);
+    const keysBefore = Object.keys(await keyCounts(store.db)).map(Number);
+    const child = spawn(process.execPath, [...CLI, 'keys', 'rotate', '--batch', '500', '--pause-ms', '20'], {
+      cwd: ROOT,
+      env: { ...process.env, LOG_LEVEL: 'warn', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let err = '';
+    child.stderr.on('data', (d) => {
+      err += d;
+    });
+    child.stdout.resume();
+    let exited = false;
+    const closed = new Promise<number | null>((resolve) =>
+      child.on('close', (code) => {
+        exited = true;
+        resolve(code);
+      }),
+    );
+    // Once a first batch is in, kill when the next one holds the write lock (or a row lock's transaction id).
+    const deadline = Date.now() + 60_000;
+    while (!/re-encrypted [1-9]/.test(err) || !(await probe.busy())) {
+      if (exited) throw new Error(`rotate finished before the kill:\n${err}`);
+      if (Date.now() > deadline) throw new Error('the rotation never started');
+      await sleep(1);
+    }
+    child.kill('SIGKILL');
+    expect(await closed).toBe(null);
+    const mid = await keyCounts(store.db);
+    const target = Math.max(...Object.keys(mid).map(Number));
+    expect(keysBefore).not.toContain(target);
+    expect(mid[target], JSON.stringify(mid)).toBeGreaterThan(0);
+    expect(mid[target], JSON.stringify(mid)).toBeLessThan(before.size);
+    expect(await plain()).toEqual(before);
+    expect((await verifyAudit(store.db)).problems).toEqual([]);
+
+    const again = await runCli(['keys', 'rotate', '--batch', '1000'], env);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toContain(`rotation to data key ${target} finished: every record is under it`);
+    expect(await keyCounts(store.db)).toEqual({ [target]: before.size });
+    expect(await plain()).toEqual(before);
+    expect(await rotationState(store.db)).toBeNull();
+    expect((await verifyAudit(store.db)).problems).toEqual([]);
+  }, 120_000);
 
   it('a partial entity import (?partial=true) keeps whole batches of 1000, reports them, and resumes by sending the file again', async () => {
     const tag = 'partial';
