@@ -3,6 +3,7 @@
 // database, and every change is found whole or absent, never partial, with
 // the audit chain intact. One table of scenarios: a row is a bulk write (how
 // to start it, and what "whole" means for it), so new bulk writes join as rows.
+// Key rotation, a CLI process rather than a request, has its own test below.
 import { spawn } from 'node:child_process';
 import SQLite from 'better-sqlite3';
 import pg from 'pg';
