@@ -3,15 +3,21 @@
 // database, and every change is found whole or absent, never partial, with
 // the audit chain intact. One table of scenarios: a row is a bulk write (how
 // to start it, and what "whole" means for it), so new bulk writes join as rows.
+// Key rotation, a CLI process rather than a request, has its own test below.
+import { spawn } from 'node:child_process';
 import SQLite from 'better-sqlite3';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyAudit } from '../src/audit/verify.js';
+import { userKey } from '../src/domain/credentials.js';
 import { bootstrap } from '../src/store/bootstrap.js';
 import { openStore, type Store } from '../src/store/db.js';
 import { migrate } from '../src/store/migrate.js';
-import { externalDb, type RunningServer, runCli, startServer } from './cli.js';
+import { rotationState } from '../src/store/rotation.js';
+import { Vault } from '../src/store/vault.js';
+import { CLI, externalDb, ROOT, type RunningServer, runCli, startServer } from './cli.js';
 import { ADMIN_PASSWORD, b64, DIALECT, TEST_DB } from './harness.js';
+import { keyCounts, openAll, passwordOf, seedSealed } from './sealed.js';
 
 const API = '/commandcenter/api';
 const PLANS = 10_000;
@@ -72,6 +78,17 @@ function judge(what: string, rows: number, all: number, audited: number): Outcom
 const ndjson = (lines: unknown[]) => lines.map((l) => JSON.stringify(l)).join('\n');
 
 const IMPORT_LINES = 10_000;
+/** The master key the servers run with, so the test seals and opens what they do. */
+const MASTER_KEY = Buffer.alloc(32, 7);
+const AM_RECORDS = 2000;
+const ROTATE_RECORDS = 3000;
+/** Entity accounts seeded, of which a third (the clients' impersonation accounts) are kept. */
+const AM_ACCOUNTS = 3000;
+/** The records each tagged AccountManagement apply matches, as refs. */
+const amRefs = new Map<string, string[]>();
+const amUser = (tag: string) => `corp\\am-${tag}`;
+const amNewUser = (tag: string) => `corp\\am-${tag}-new`;
+const amPassword = (tag: string) => `New-${tag}-Secret`;
 const JOBS = 10;
 const FILES_PER_JOB = 1000;
 
@@ -161,7 +178,93 @@ const SCENARIOS: Scenario[] = [
       return judge('POST Catalogue/Import', jobs, JOBS, await auditSince(store, 'catalogue.import', tag));
     },
   },
+  {
+    name: `POST User/AccountManagement, ${AM_RECORDS} records and ${AM_ACCOUNTS / 3} entity accounts in one transaction`,
+    async start(s, tag) {
+      // Sealed records of one user name: Credential Manager records and accounts on clients, stored by the
+      // repository's multi-row seed, then all given the tag's user name (the seal binds the id, not the name).
+      const maxCred = await maxOf(store(), 'credentials', 'id');
+      const maxEntity = await maxOf(store(), 'entities', 'id');
+      const refs = await seedSealed(
+        store(),
+        new Vault(store(), MASTER_KEY),
+        {
+          credentials: AM_RECORDS,
+          accounts: AM_ACCOUNTS,
+        },
+        new Date(Date.now() + amRefs.size * 1000),
+      );
+      // The seed puts every kind on a client; a client holds only its impersonation account.
+      await store()
+        .db.deleteFrom('entity_accounts')
+        .where('entity_id', '>', maxEntity)
+        .where('kind', '!=', 'clientImpersonation')
+        .execute();
+      amRefs.set(
+        tag,
+        refs.filter((r) => r.startsWith('credentials/') || r.endsWith('/clientImpersonation')),
+      );
+      const named = { user_name: amUser(tag), user_key: userKey(amUser(tag)) };
+      await store().db.updateTable('credentials').set(named).where('id', '>', maxCred).execute();
+      await store().db.updateTable('entity_accounts').set(named).where('entity_id', '>', maxEntity).execute();
+      const body = {
+        GuiServer_ModifyCredsReq: {
+          preview: 0,
+          reason: tag,
+          skipPasswordCheck: 1,
+          credsInfo: {
+            oldCredentials: { userName: amUser(tag) },
+            newCredentials: { userName: amNewUser(tag), password: b64(amPassword(tag)) },
+            associations: { _type_: 2 },
+          },
+        },
+      };
+      return () => post(s, '/User/AccountManagement', JSON.stringify(body));
+    },
+    async check(st, tag) {
+      const refs = new Set(amRefs.get(tag));
+      const all = refs.size;
+      const users = new Map<string, string>();
+      for (const r of await st.db.selectFrom('credentials').select(['id', 'user_name']).execute()) {
+        users.set(`credentials/${r.id}`, r.user_name);
+      }
+      for (const r of await st.db.selectFrom('entity_accounts').select(['entity_id', 'kind', 'user_name']).execute()) {
+        users.set(`entity_accounts/${r.entity_id}/${r.kind}`, r.user_name);
+      }
+      let changed = 0;
+      let unchanged = 0;
+      for (const [ref, o] of await openAll(st.db, new Vault(st, MASTER_KEY))) {
+        if (!refs.has(ref)) continue;
+        const user = users.get(ref);
+        if (user === amNewUser(tag) && o.plain === amPassword(tag)) changed++;
+        else if (user === amUser(tag) && o.plain === passwordOf(ref)) unchanged++;
+        else throw new Error(`${ref} is neither old nor new: ${user}, ${o.error ?? 'another password'}`);
+      }
+      if (changed + unchanged !== all) throw new Error(`${all - changed - unchanged} of ${all} records are missing`);
+      return judge(
+        'POST User/AccountManagement',
+        changed,
+        all,
+        await auditSince(st, 'credential.account-management', tag),
+      );
+    },
+  },
 ];
+
+/** The test's own connection to the servers' database (set in beforeAll). */
+let testStore: Store | undefined;
+const store = (): Store => {
+  if (!testStore) throw new Error('no store');
+  return testStore;
+};
+
+async function maxOf(st: Store, table: 'credentials' | 'entities', column: 'id'): Promise<number> {
+  const r = await st.db
+    .selectFrom(table)
+    .select((eb) => eb.fn.max(column).as('m'))
+    .executeTakeFirst();
+  return Number(r?.m ?? 0);
+}
 
 /** The audit head just before each tagged write was sent (records after it belong to that write). */
 const seqBefore = new Map<string, number>();
@@ -250,8 +353,14 @@ describe(`SIGKILL during bulk writes (${DIALECT})`, () => {
     ext = await externalDb();
     const appName = `bulwark_crash_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
     const url = DIALECT === 'postgres' ? `${ext.url}&application_name=${appName}` : ext.url;
-    env = { BULWARK_DB: url, BULWARK_DATA_DIR: ext.dir, BULWARK_ADMIN_PASSWORD: ADMIN_PASSWORD };
+    env = {
+      BULWARK_DB: url,
+      BULWARK_DATA_DIR: ext.dir,
+      BULWARK_ADMIN_PASSWORD: ADMIN_PASSWORD,
+      BULWARK_MASTER_KEY: MASTER_KEY.toString('base64'),
+    };
     store = openStore(ext.url, { create: true });
+    testStore = store;
     await migrate(store);
     await bootstrap(store, ADMIN_PASSWORD, new Date());
     // The estate POST Security grants on: plans owned by the CommCell.
@@ -342,6 +451,60 @@ describe(`SIGKILL during bulk writes (${DIALECT})`, () => {
       expect(await scenario.check(store, tag)).toBe('whole');
     }, 120_000);
   }
+
+  // Key rotation is a CLI process, not a request to the server: the rotation is
+  // what is killed (while a server runs on the store, as rotation is run online),
+  // inside one batch's transaction. Each batch commits whole, so every record
+  // is under the old key or the new, and opens to its password either way.
+  it('bulwark keys rotate killed inside a batch: every record opens to its password; the next run finishes', async () => {
+    await seedSealed(store, new Vault(store, MASTER_KEY), { credentials: ROTATE_RECORDS, accounts: 0 });
+    const vault = () => new Vault(store, MASTER_KEY);
+    const plain = async () => new Map([...(await openAll(store.db, vault()))].map(([ref, o]) => [ref, o.plain]));
+    const before = await plain();
+    expect([...before.values()].every((p) => p !== null)).toBe(true);
+    const keysBefore = Object.keys(await keyCounts(store.db)).map(Number);
+    const child = spawn(process.execPath, [...CLI, 'keys', 'rotate', '--batch', '500', '--pause-ms', '20'], {
+      cwd: ROOT,
+      env: { ...process.env, LOG_LEVEL: 'warn', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let err = '';
+    child.stderr.on('data', (d) => {
+      err += d;
+    });
+    child.stdout.resume();
+    let exited = false;
+    const closed = new Promise<number | null>((resolve) =>
+      child.on('close', (code) => {
+        exited = true;
+        resolve(code);
+      }),
+    );
+    // Once a first batch is in, kill when the next one holds the write lock (or a row lock's transaction id).
+    const deadline = Date.now() + 60_000;
+    while (!/re-encrypted [1-9]/.test(err) || !(await probe.busy())) {
+      if (exited) throw new Error(`rotate finished before the kill:\n${err}`);
+      if (Date.now() > deadline) throw new Error('the rotation never started');
+      await sleep(1);
+    }
+    child.kill('SIGKILL');
+    expect(await closed).toBe(null);
+    const mid = await keyCounts(store.db);
+    const target = Math.max(...Object.keys(mid).map(Number));
+    expect(keysBefore).not.toContain(target);
+    expect(mid[target], JSON.stringify(mid)).toBeGreaterThan(0);
+    expect(mid[target], JSON.stringify(mid)).toBeLessThan(before.size);
+    expect(await plain()).toEqual(before);
+    expect((await verifyAudit(store.db)).problems).toEqual([]);
+
+    const again = await runCli(['keys', 'rotate', '--batch', '1000'], env);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toContain(`rotation to data key ${target} finished: every record is under it`);
+    expect(await keyCounts(store.db)).toEqual({ [target]: before.size });
+    expect(await plain()).toEqual(before);
+    expect(await rotationState(store.db)).toBeNull();
+    expect((await verifyAudit(store.db)).problems).toEqual([]);
+  }, 120_000);
 
   it('a partial entity import (?partial=true) keeps whole batches of 1000, reports them, and resumes by sending the file again', async () => {
     const tag = 'partial';
