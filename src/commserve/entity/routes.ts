@@ -23,6 +23,7 @@ import {
   deleteEntity,
   type EntityKind,
   type EntityRow,
+  isConstraintViolation,
   listEntities,
   MAX_NAME,
   parseKind,
@@ -244,6 +245,18 @@ function routes(app: FastifyInstance, ctx: AppContext): void {
         });
       } catch (e) {
         if (e instanceof ImportConflictError) throw new CsError('ALREADY_EXISTS', `${e.message}; try again`);
+        // The import's transaction rolled back on a write that a concurrent change
+        // made impossible (a name taken or a parent deleted after it was checked,
+        // or PostgreSQL breaking a deadlock between two imports): nothing was
+        // written, and the caller may retry. Found as a 500 by test/fuzz-bodies on
+        // PostgreSQL, where concurrent imports run at once.
+        const code = (e as { code?: string })?.code;
+        if (isConstraintViolation(e) || code === '40P01' || code === '40001') {
+          throw new CsError(
+            'ALREADY_EXISTS',
+            'the import conflicts with a concurrent change to the entities; try again',
+          );
+        }
         throw e;
       }
       errors.sort((a, b) => a.line - b.line);
